@@ -1,0 +1,174 @@
+#include "cli/commands.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "cli/daemon_client.h"
+#include "cli/exit_codes.h"
+#include "cli/table.h"
+#include "common/paths.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace secureos::cli {
+
+using google::protobuf::Struct;
+using google::protobuf::util::MessageToJsonString;
+
+std::string SocketFor(const Options& options, const std::string& daemon) {
+  return UnderRoot(options.root, DefaultSocket(daemon));
+}
+
+namespace {
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  (void)MessageToJsonString(m, &out, o);
+  return out;
+}
+
+// Converts a message into a Struct value so that it can sit inside a larger JSON document.
+void PutMessage(Struct* parent, const std::string& key, const google::protobuf::Message& m) {
+  google::protobuf::util::JsonParseOptions o;
+  (void)google::protobuf::util::JsonStringToMessage(
+      Json(m), (*parent->mutable_fields())[key].mutable_struct_value(), o);
+}
+
+void Fail(std::ostream& err, const std::string& what, const absl::Status& status) {
+  err << "secctl: " << what << ": " << status.message();
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    err << " (is the daemon running? `tools/up` starts all five; check --root)";
+  } else if (status.code() == absl::StatusCode::kPermissionDenied) {
+    err << " (run as root or as a uid the daemon's server.admin_uids lists)";
+  }
+  err << "\n";
+}
+
+std::string Uptime(double seconds) {
+  return absl::FormatDuration(absl::Seconds(std::floor(seconds)));
+}
+
+}  // namespace
+
+int RunStatus(const Options& options, const std::vector<std::string>& daemons,
+              std::ostream& out, std::ostream& err) {
+  Table table({"DAEMON", "STATE", "VERSION", "PID", "UPTIME", "SOCKET"});
+  google::protobuf::ListValue list;
+  bool all_up = true;
+  for (const std::string& daemon : daemons) {
+    const std::string socket = SocketFor(options, daemon);
+    Struct row;
+    auto& fields = *row.mutable_fields();
+    fields["daemon"].set_string_value(daemon);
+    fields["socket"].set_string_value(socket);
+    absl::StatusOr<std::unique_ptr<DaemonClient>> client =
+        ConnectDaemon(daemon, socket, options.timeout);
+    absl::StatusOr<common::v1::HealthResponse> health =
+        client.ok() ? (*client)->Health() : client.status();
+    absl::StatusOr<common::v1::VersionResponse> version =
+        health.ok() ? (*client)->Version() : health.status();
+    const bool up = health.ok() && version.ok() &&
+                    health->status() == common::v1::SERVING_STATUS_SERVING;
+    all_up = all_up && up;
+    fields["up"].set_bool_value(up);
+    if (!version.ok()) {
+      fields["error"].set_string_value(std::string(version.status().message()));
+      table.AddRow({daemon, "down", "-", "-", "-", socket});
+      if (!options.json) err << "secctl: " << daemon << ": " << version.status().message() << "\n";
+    } else {
+      PutMessage(&row, "health", *health);
+      PutMessage(&row, "version", *version);
+      table.AddRow({daemon, up ? "up" : "stopping", version->version(),
+                    absl::StrCat(health->pid()), Uptime(health->uptime_seconds()), socket});
+    }
+    *list.add_values()->mutable_struct_value() = row;
+  }
+  if (options.json) {
+    out << Json(list) << "\n";
+  } else {
+    table.Print(out);
+  }
+  return all_up ? kExitOk : kExitUnavailable;
+}
+
+int RunReload(const Options& options, const std::string& daemon, std::ostream& out,
+              std::ostream& err) {
+  absl::StatusOr<std::unique_ptr<DaemonClient>> client =
+      ConnectDaemon(daemon, SocketFor(options, daemon), options.timeout);
+  absl::StatusOr<common::v1::ReloadResponse> response =
+      client.ok() ? (*client)->Reload() : client.status();
+  if (!response.ok()) {
+    Fail(err, absl::StrCat("reload ", daemon), response.status());
+    return ExitCodeFor(response.status());
+  }
+  if (options.json) {
+    out << Json(*response) << "\n";
+  } else {
+    out << daemon << ": configuration reloaded from " << response->path() << "\n";
+  }
+  return kExitOk;
+}
+
+namespace {
+
+void PrintEvent(const Options& options, const common::v1::SubscribeResponse& record,
+                std::ostream& out) {
+  if (options.json) {
+    out << Json(record) << "\n";
+    return;
+  }
+  if (record.has_lost()) {
+    out << "-- " << record.lost().count() << " events lost from sequence "
+        << record.lost().from_sequence() << " --\n";
+    return;
+  }
+  const common::v1::Event& e = record.event();
+  out << absl::StrFormat(
+      "%-6d %s  %-8s %-24s %-10s %s\n", e.sequence(),
+      google::protobuf::util::TimeUtil::ToString(e.time()),
+      absl::StripPrefix(common::v1::Severity_Name(e.severity()), "SEVERITY_"),
+      absl::StripPrefix(common::v1::EventKind_Name(e.kind()), "EVENT_KIND_"),
+      e.principal().id(), e.message());
+  std::flush(out);
+}
+
+}  // namespace
+
+int RunEvents(const Options& options, const std::string& daemon, const EventsOptions& events,
+              std::ostream& out, std::ostream& err) {
+  absl::StatusOr<std::unique_ptr<DaemonClient>> client =
+      ConnectDaemon(daemon, SocketFor(options, daemon), options.timeout);
+  absl::StatusOr<common::v1::HealthResponse> health =
+      client.ok() ? (*client)->Health() : client.status();
+  if (!health.ok()) {
+    Fail(err, absl::StrCat("events ", daemon), health.status());
+    return ExitCodeFor(health.status());
+  }
+  common::v1::SubscribeRequest request;
+  request.set_from_sequence(events.from.value_or(1));
+  request.set_epoch(health->epoch());
+  // Without --follow, stop at the last event that existed when we asked.
+  const uint64_t last = health->next_sequence() - 1;
+  if (!events.follow && request.from_sequence() > last) return kExitOk;
+  absl::Status status = (*client)->Subscribe(
+      request, [&](const common::v1::SubscribeResponse& record) {
+        PrintEvent(options, record, out);
+        if (events.follow) return true;
+        const uint64_t reached = record.has_event()
+                                     ? record.event().sequence()
+                                     : record.lost().from_sequence() + record.lost().count() - 1;
+        return reached < last;
+      });
+  if (!status.ok()) {
+    Fail(err, absl::StrCat("events ", daemon), status);
+    return ExitCodeFor(status);
+  }
+  return kExitOk;
+}
+
+}  // namespace secureos::cli

@@ -1,0 +1,45 @@
+// secctl's commands that work against any daemon. Each returns the process exit code and
+// writes its result to `out` (human table or JSON) and problems to `err`.
+#ifndef SECUREOS_CLI_COMMANDS_H_
+#define SECUREOS_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace secureos::cli {
+
+struct Options {
+  std::string root = "/";   // --root: prefix of the daemons' paths.
+  bool json = false;        // --json: machine-readable output.
+  absl::Duration timeout = absl::Seconds(5);  // --timeout for each call.
+};
+
+// The socket of `daemon` under the root.
+std::string SocketFor(const Options& options, const std::string& daemon);
+
+// `secctl status`: health, version, pid, uptime and socket of each of `daemons`.
+// Exit 0 when all are up, kExitUnavailable otherwise.
+int RunStatus(const Options& options, const std::vector<std::string>& daemons,
+              std::ostream& out, std::ostream& err);
+
+// `secctl reload DAEMON`: asks the daemon to re-read its configuration.
+int RunReload(const Options& options, const std::string& daemon, std::ostream& out,
+              std::ostream& err);
+
+struct EventsOptions {
+  std::optional<uint64_t> from;  // --from: first sequence; default: the oldest held.
+  bool follow = false;           // --follow: keep streaming new events.
+};
+
+// `secctl events DAEMON`: prints the daemon's events (one JSON object per line with --json).
+int RunEvents(const Options& options, const std::string& daemon, const EventsOptions& events,
+              std::ostream& out, std::ostream& err);
+
+}  // namespace secureos::cli
+
+#endif  // SECUREOS_CLI_COMMANDS_H_
