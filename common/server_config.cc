@@ -93,7 +93,10 @@ void ValidateServerConfig(const ServerConfig& config, absl::string_view prefix,
                                                 config.socket(), "\""));
     }
     for (absl::string_view part : absl::StrSplit(config.socket(), '/')) {
-      if (part == "..") errors->Add(field("socket"), "must not contain \"..\"");
+      if (part == "..") {
+        errors->Add(field("socket"), "must not contain \"..\"");
+        break;
+      }
     }
   }
   if (config.socket_mode().empty()) {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/field_errors.h"
 #include "common/status.h"
 
 namespace secureos {
@@ -10,6 +11,12 @@ using common::v1::SubscribeResponse;
 
 absl::StatusOr<uint64_t> SubscribeStartCursor(const EventRing& ring,
                                               const common::v1::SubscribeRequest& request) {
+  FieldErrors errors;
+  if (!request.epoch().empty()) RequireFields(request, {"from_sequence"}, "", &errors);
+  if (!errors.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(errors.errors()[0].field, ": required when epoch is set"));
+  }
   if (!request.epoch().empty() && request.epoch() != ring.epoch()) {
     // The events after from_sequence belonged to a previous run of the daemon; start at the
     // oldest event of this run (a lost record covers what the ring no longer holds).

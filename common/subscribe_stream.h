@@ -11,8 +11,9 @@
 
 namespace secureos {
 
-// Where a stream starts for `request` (see SubscribeRequest): OUT_OF_RANGE for a
-// from_sequence beyond the next one in the current epoch.
+// Where a stream starts for `request` (see SubscribeRequest): INVALID_ARGUMENT for an epoch
+// without from_sequence (a resume must say where from), OUT_OF_RANGE for a from_sequence
+// beyond the next one in the current epoch.
 absl::StatusOr<uint64_t> SubscribeStartCursor(const EventRing& ring,
                                               const common::v1::SubscribeRequest& request);
 

@@ -28,7 +28,10 @@ absl::Status MakeParentDir(const std::string& path) {
   for (size_t i = 1; i <= dir.size(); ++i) {
     if (i != dir.size() && dir[i] != '/') continue;
     std::string part = dir.substr(0, i);
-    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (::mkdir(part.c_str(), 0755) == 0) {
+      // mkdir's mode is filtered by the umask; the directory's must not be.
+      if (::chmod(part.c_str(), 0755) != 0) return ErrnoToStatus(errno, absl::StrCat("chmod ", part));
+    } else if (errno != EEXIST) {
       return ErrnoToStatus(errno, absl::StrCat("mkdir ", part));
     }
   }

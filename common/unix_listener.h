@@ -29,7 +29,7 @@ namespace secureos {
 class UnixListener {
  public:
   struct Options {
-    std::string path;  // Absolute socket path; its directory is created 0755 if missing.
+    std::string path;  // Absolute socket path; missing directories are created 0755.
     mode_t mode = 0600;
     uid_t owner = 0;
     gid_t group = 0;

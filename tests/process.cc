@@ -1,0 +1,181 @@
+#include "tests/process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+extern char** environ;
+
+namespace secureos::test {
+namespace {
+
+std::vector<char*> CStrings(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (auto& s : v) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+[[noreturn]] void ChildFail(const char* what) {
+  // Raw writes only: we are between fork and exec.
+  (void)!::write(2, what, std::strlen(what));
+  (void)!::write(2, "\n", 1);
+  _exit(127);
+}
+
+}  // namespace
+
+absl::StatusOr<Child> Child::Start(const std::vector<std::string>& argv,
+                                   const SpawnOptions& options) {
+  std::vector<std::string> args = argv;
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  for (const auto& e : options.extra_env) env.push_back(e);
+  std::vector<char*> cargs = CStrings(args);
+  std::vector<char*> cenv = CStrings(env);
+  const std::string out = options.stdout_path.empty() ? "/dev/null" : options.stdout_path;
+  const std::string err = options.stderr_path.empty() ? "/dev/null" : options.stderr_path;
+  pid_t pid = ::fork();
+  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  if (pid == 0) {
+    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int n = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (o < 0 || e < 0 || n < 0) ChildFail("open stdio");
+    if (::dup2(n, 0) < 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ChildFail("dup2");
+    ::setpgid(0, 0);
+    if (options.umask) ::umask(*options.umask);
+    if (options.gid) {
+      if (::setgroups(0, nullptr) != 0 || ::setresgid(*options.gid, *options.gid, *options.gid) != 0) {
+        ChildFail("setgid");
+      }
+    }
+    if (options.uid && ::setresuid(*options.uid, *options.uid, *options.uid) != 0) {
+      ChildFail("setuid");
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(cargs[0], cargs.data(), cenv.data());
+    ChildFail("execve");
+  }
+  return Child(pid);
+}
+
+Child::Child(Child&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
+
+Child::~Child() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool Child::Signal(int sig) const { return pid_ > 0 && ::kill(pid_, sig) == 0; }
+
+std::optional<int> Child::Wait(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (pid_ > 0) {
+    int status;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return status;
+    }
+    if (absl::Now() > deadline) return std::nullopt;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return std::nullopt;
+}
+
+RunResult RunProcess(const std::vector<std::string>& argv, SpawnOptions options,
+              absl::Duration timeout) {
+  TempRoot tmp;
+  options.stdout_path = tmp / "out";
+  options.stderr_path = tmp / "err";
+  RunResult result;
+  absl::StatusOr<Child> child = Child::Start(argv, options);
+  if (!child.ok()) {
+    result.err = std::string(child.status().message());
+    return result;
+  }
+  std::optional<int> status = child->Wait(timeout);
+  if (!status.has_value()) {
+    child->Signal(SIGKILL);
+    status = child->Wait(absl::Seconds(5));
+  }
+  if (status.has_value()) {
+    result.exit_code = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+  }
+  result.out = ReadFileOrEmpty(options.stdout_path);
+  result.err = ReadFileOrEmpty(options.stderr_path);
+  return result;
+}
+
+bool WaitForPath(const std::string& path, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (::access(path.c_str(), F_OK) != 0) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+bool WaitForNoPath(const std::string& path, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (::access(path.c_str(), F_OK) == 0) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+TempRoot::TempRoot() {
+  char tmpl[] = "/tmp/secureos-test-XXXXXX";
+  char* dir = ::mkdtemp(tmpl);
+  if (dir == nullptr) std::abort();
+  path_ = dir;
+  ::chmod(path_.c_str(), 0755);
+}
+
+TempRoot::~TempRoot() {
+  std::string cmd = "rm -rf '" + path_ + "'";
+  (void)std::system(cmd.c_str());
+}
+
+void WriteFileOrDie(const std::string& path, const std::string& text, mode_t mode) {
+  std::string mk = "mkdir -p \"$(dirname '" + path + "')\"";
+  if (std::system(mk.c_str()) != 0) std::abort();
+  std::ofstream f(path, std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f || ::chmod(path.c_str(), mode) != 0) std::abort();
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string Runfile(const std::string& rel) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  if (srcdir == nullptr || ws == nullptr) return rel;
+  return absl::StrCat(srcdir, "/", ws, "/", rel);
+}
+
+}  // namespace secureos::test

@@ -1,0 +1,85 @@
+// Starting and supervising real processes from tests: daemons, secctl, tools/up.
+//
+// Children are started with fork+exec; between the two only async-signal-safe calls are
+// made (the test process may already run gRPC threads). A Child that is still running when
+// destroyed is killed with SIGKILL and reaped, so a failing test leaves no process behind.
+#ifndef SECUREOS_TESTS_PROCESS_H_
+#define SECUREOS_TESTS_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace secureos::test {
+
+struct SpawnOptions {
+  std::optional<uid_t> uid;    // Run as this uid (and gid, no supplementary groups).
+  std::optional<gid_t> gid;
+  std::optional<mode_t> umask;
+  std::string stdout_path;     // Empty: /dev/null.
+  std::string stderr_path;     // Empty: /dev/null.
+  std::vector<std::string> extra_env;  // "K=V" added to the inherited environment.
+};
+
+class Child {
+ public:
+  static absl::StatusOr<Child> Start(const std::vector<std::string>& argv,
+                                     const SpawnOptions& options);
+  Child(Child&& other) noexcept;
+  Child& operator=(Child&&) = delete;
+  ~Child();
+
+  pid_t pid() const { return pid_; }
+  bool Signal(int sig) const;
+  // Waits up to `timeout` for the exit; returns the wait status, nullopt on timeout.
+  std::optional<int> Wait(absl::Duration timeout);
+  bool running() const { return pid_ > 0; }
+
+ private:
+  explicit Child(pid_t pid) : pid_(pid) {}
+  pid_t pid_ = -1;
+};
+
+struct RunResult {
+  int exit_code = -1;  // 128+signal when killed by a signal.
+  std::string out;
+  std::string err;
+};
+
+// Runs to completion (killed after `timeout`), capturing stdout and stderr.
+RunResult RunProcess(const std::vector<std::string>& argv, SpawnOptions options = {},
+              absl::Duration timeout = absl::Seconds(30));
+
+// Polls until `path` exists.
+bool WaitForPath(const std::string& path, absl::Duration timeout);
+// Polls until `path` no longer exists.
+bool WaitForNoPath(const std::string& path, absl::Duration timeout);
+
+// A fresh directory under /tmp (short enough for socket paths), mode 0755 so that an
+// unprivileged uid can reach what the test puts there; removed by the destructor.
+class TempRoot {
+ public:
+  TempRoot();
+  ~TempRoot();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+// Writes `text` to `path`, creating parent directories.
+void WriteFileOrDie(const std::string& path, const std::string& text, mode_t mode = 0644);
+std::string ReadFileOrEmpty(const std::string& path);
+
+// Absolute path of a runfile such as "capd/capd".
+std::string Runfile(const std::string& rel);
+
+}  // namespace secureos::test
+
+#endif  // SECUREOS_TESTS_PROCESS_H_
