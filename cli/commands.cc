@@ -50,6 +50,7 @@ void Fail(std::ostream& err, const std::string& what, const absl::Status& status
 }
 
 std::string Uptime(double seconds) {
+  if (seconds < 1) return "0s";  // FormatDuration prints a bare "0".
   return absl::FormatDuration(absl::Seconds(std::floor(seconds)));
 }
 
@@ -66,24 +67,21 @@ int RunStatus(const Options& options, const std::vector<std::string>& daemons,
     auto& fields = *row.mutable_fields();
     fields["daemon"].set_string_value(daemon);
     fields["socket"].set_string_value(socket);
-    absl::StatusOr<std::unique_ptr<DaemonClient>> client =
+    absl::StatusOr<DaemonClient*> client =
         ConnectDaemon(daemon, socket, options.timeout);
+    // One call per daemon: Health carries the version too.
     absl::StatusOr<common::v1::HealthResponse> health =
         client.ok() ? (*client)->Health() : client.status();
-    absl::StatusOr<common::v1::VersionResponse> version =
-        health.ok() ? (*client)->Version() : health.status();
-    const bool up = health.ok() && version.ok() &&
-                    health->status() == common::v1::SERVING_STATUS_SERVING;
+    const bool up = health.ok() && health->status() == common::v1::SERVING_STATUS_SERVING;
     all_up = all_up && up;
     fields["up"].set_bool_value(up);
-    if (!version.ok()) {
-      fields["error"].set_string_value(std::string(version.status().message()));
+    if (!health.ok()) {
+      fields["error"].set_string_value(std::string(health.status().message()));
       table.AddRow({daemon, "down", "-", "-", "-", socket});
-      if (!options.json) err << "secctl: " << daemon << ": " << version.status().message() << "\n";
+      if (!options.json) err << "secctl: " << daemon << ": " << health.status().message() << "\n";
     } else {
       PutMessage(&row, "health", *health);
-      PutMessage(&row, "version", *version);
-      table.AddRow({daemon, up ? "up" : "stopping", version->version(),
+      table.AddRow({daemon, up ? "up" : "stopping", health->version(),
                     absl::StrCat(health->pid()), Uptime(health->uptime_seconds()), socket});
     }
     *list.add_values()->mutable_struct_value() = row;
@@ -98,7 +96,7 @@ int RunStatus(const Options& options, const std::vector<std::string>& daemons,
 
 int RunReload(const Options& options, const std::string& daemon, std::ostream& out,
               std::ostream& err) {
-  absl::StatusOr<std::unique_ptr<DaemonClient>> client =
+  absl::StatusOr<DaemonClient*> client =
       ConnectDaemon(daemon, SocketFor(options, daemon), options.timeout);
   absl::StatusOr<common::v1::ReloadResponse> response =
       client.ok() ? (*client)->Reload() : client.status();
@@ -141,7 +139,7 @@ void PrintEvent(const Options& options, const common::v1::SubscribeResponse& rec
 
 int RunEvents(const Options& options, const std::string& daemon, const EventsOptions& events,
               std::ostream& out, std::ostream& err) {
-  absl::StatusOr<std::unique_ptr<DaemonClient>> client =
+  absl::StatusOr<DaemonClient*> client =
       ConnectDaemon(daemon, SocketFor(options, daemon), options.timeout);
   absl::StatusOr<common::v1::HealthResponse> health =
       client.ok() ? (*client)->Health() : client.status();

@@ -65,22 +65,19 @@ class Client : public DaemonClient {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<DaemonClient>> ConnectDaemon(absl::string_view daemon,
+absl::StatusOr<DaemonClient*> ConnectDaemon(absl::string_view daemon,
                                                             const std::string& socket_path,
                                                             absl::Duration timeout) {
   auto channel = grpc::CreateChannel(absl::StrCat("unix:", socket_path),
                                      grpc::InsecureChannelCredentials());
-  if (daemon == "capd") return std::make_unique<Client<capd::v1::Capd>>(channel, timeout);
-  if (daemon == "sandboxd") {
-    return std::make_unique<Client<sandboxd::v1::Sandboxd>>(channel, timeout);
-  }
+  // Deliberately never freed: see the header.
+  if (daemon == "capd") return new Client<capd::v1::Capd>(channel, timeout);
+  if (daemon == "sandboxd") return new Client<sandboxd::v1::Sandboxd>(channel, timeout);
   if (daemon == "containerd-lite") {
-    return std::make_unique<Client<containerd_lite::v1::ContainerdLite>>(channel, timeout);
+    return new Client<containerd_lite::v1::ContainerdLite>(channel, timeout);
   }
-  if (daemon == "svcd") return std::make_unique<Client<svcd::v1::Svcd>>(channel, timeout);
-  if (daemon == "monitord") {
-    return std::make_unique<Client<monitord::v1::Monitord>>(channel, timeout);
-  }
+  if (daemon == "svcd") return new Client<svcd::v1::Svcd>(channel, timeout);
+  if (daemon == "monitord") return new Client<monitord::v1::Monitord>(channel, timeout);
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown daemon \"", daemon, "\": expected capd, sandboxd, containerd-lite, svcd or monitord"));
 }

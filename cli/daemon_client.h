@@ -27,7 +27,10 @@ class DaemonClient {
 
 // A client for `daemon` ("capd", ...) on the Unix socket at `socket_path`. Unary calls fail
 // after `timeout`; an absent daemon is UNAVAILABLE at once.
-absl::StatusOr<std::unique_ptr<DaemonClient>> ConnectDaemon(absl::string_view daemon,
+//
+// The client lives until the process exits and is never destroyed: secctl makes a few calls
+// and leaves with _exit(), and tearing a gRPC channel down costs more than the calls.
+absl::StatusOr<DaemonClient*> ConnectDaemon(absl::string_view daemon,
                                                             const std::string& socket_path,
                                                             absl::Duration timeout);
 

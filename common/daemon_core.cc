@@ -57,6 +57,7 @@ void DaemonCore::FillHealth(common::v1::HealthResponse* out) const {
   out->set_uptime_seconds(absl::ToDoubleSeconds(absl::Now() - started_));
   out->set_epoch(events_->epoch());
   out->set_next_sequence(events_->next_sequence());
+  out->set_version(kSuiteVersion);
 }
 
 void DaemonCore::FillVersion(common::v1::VersionResponse* out) const {

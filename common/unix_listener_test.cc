@@ -24,7 +24,9 @@ const std::string& ShortDir() {
   static const std::string* dir = [] {
     char tmpl[] = "/tmp/secureos-ul-XXXXXX";
     auto* d = new std::string(::mkdtemp(tmpl));
-    std::atexit([] { std::system(("rm -rf " + *dir).c_str()); });
+    std::atexit([] {
+      if (std::system(("rm -rf " + *dir).c_str()) != 0) std::perror("rm -rf");
+    });
     return d;
   }();
   return *dir;

@@ -152,7 +152,7 @@ TempRoot::TempRoot() {
 
 TempRoot::~TempRoot() {
   std::string cmd = "rm -rf '" + path_ + "'";
-  (void)std::system(cmd.c_str());
+  if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", path_.c_str());
 }
 
 void WriteFileOrDie(const std::string& path, const std::string& text, mode_t mode) {
