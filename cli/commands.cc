@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "cli/table.h"
 #include "common/paths.h"
+#include "common/version.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -55,6 +56,19 @@ std::string Uptime(double seconds) {
 }
 
 }  // namespace
+
+int RunVersion(const Options& options, std::ostream& out) {
+  common::v1::VersionResponse v;
+  v.set_daemon("secctl");
+  v.set_version(kSuiteVersion);
+  v.set_api(kApiVersion);
+  if (options.json) {
+    out << Json(v) << "\n";
+  } else {
+    out << "secctl " << v.version() << " (api " << v.api() << ")\n";
+  }
+  return kExitOk;
+}
 
 int RunStatus(const Options& options, const std::vector<std::string>& daemons,
               std::ostream& out, std::ostream& err) {

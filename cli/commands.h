@@ -22,6 +22,9 @@ struct Options {
 // The socket of `daemon` under the root.
 std::string SocketFor(const Options& options, const std::string& daemon);
 
+// `secctl version`: secctl's own release and API version.
+int RunVersion(const Options& options, std::ostream& out);
+
 // `secctl status`: health, version, pid, uptime and socket of each of `daemons`.
 // Exit 0 when all are up, kExitUnavailable otherwise.
 int RunStatus(const Options& options, const std::vector<std::string>& daemons,

@@ -17,7 +17,6 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "common/paths.h"
-#include "common/version.h"
 
 ABSL_FLAG(std::string, root, "",
           "Prefix of the daemons' paths (default $SECUREOS_ROOT, else /).");
@@ -117,8 +116,8 @@ int Main(int argc, char** argv) {
   const std::string command = args[1];
   const size_t rest = args.size() - 2;
   if (command == "version") {
-    std::cout << "secctl " << kSuiteVersion << " (api " << kApiVersion << ")\n";
-    return kExitOk;
+    if (rest != 0) return Usage("version: takes no arguments (a daemon's: secctl cap status)");
+    return RunVersion(options, std::cout);
   }
   if (command == "status") {
     if (rest != 0) return Usage("status: takes no arguments (per daemon: secctl cap status)");
