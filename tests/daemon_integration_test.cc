@@ -30,11 +30,8 @@ std::string Config(const std::string& mode, const std::string& extra = "") {
 
 class CapdTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    // secctl must be executable by uid 65534, which cannot reach the runfiles tree.
-    WriteFileOrDie(root_ / "bin/secctl", ReadFileOrEmpty(Runfile("cli/secctl")), 0755);
-    ::chmod((root_ / "bin").c_str(), 0755);
-  }
+  // secctl must be executable by uid 65534, which cannot reach the runfiles tree.
+  void SetUp() override { InstallSecctl(root_); }
 
   std::string socket() const { return root_ / "run/secureos/capd.sock"; }
   std::string config_path() const { return root_ / "etc/secureos/capd.conf"; }
@@ -52,12 +49,7 @@ class CapdTest : public ::testing::Test {
   }
 
   RunResult Secctl(std::vector<std::string> args, std::optional<uid_t> uid = std::nullopt) {
-    std::vector<std::string> argv = {root_ / "bin/secctl", "--root", root_.path()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    SpawnOptions o;
-    o.uid = uid;
-    o.gid = uid;
-    return RunProcess(argv, o);
+    return RunSecctl(root_, args, uid);
   }
 
   std::string Log() const { return ReadFileOrEmpty(root_ / "capd.log"); }

@@ -44,7 +44,7 @@ class ForgetfulService : public BasicService<capd::v1::Capd> {
 class GrpcServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    WriteFileOrDie(root_ / "bin/secctl", ReadFileOrEmpty(Runfile("cli/secctl")), 0755);
+    InstallSecctl(root_);
     server_config_.set_socket_mode("0666");
     server_config_.set_event_ring_capacity(64);
     server_config_.set_shutdown_timeout_ms(1000);
@@ -66,12 +66,7 @@ class GrpcServerTest : public ::testing::Test {
   void TearDown() override { server_->Shutdown(absl::Now() + absl::Seconds(2)); }
 
   RunResult SecctlAs(uid_t uid, std::vector<std::string> args) {
-    std::vector<std::string> argv = {root_ / "bin/secctl", "--root", root_.path()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    SpawnOptions o;
-    o.uid = uid;
-    o.gid = uid;
-    return RunProcess(argv, o);
+    return RunSecctl(root_, args, uid);
   }
 
   TempRoot root_;

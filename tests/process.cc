@@ -155,6 +155,21 @@ TempRoot::~TempRoot() {
   if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", path_.c_str());
 }
 
+RunResult RunSecctl(const TempRoot& root, const std::vector<std::string>& args,
+                    std::optional<uid_t> uid) {
+  std::vector<std::string> argv = {root / "bin/secctl", "--root", root.path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  SpawnOptions o;
+  o.uid = uid;
+  o.gid = uid;
+  return RunProcess(argv, o);
+}
+
+void InstallSecctl(const TempRoot& root) {
+  WriteFileOrDie(root / "bin/secctl", ReadFileOrEmpty(Runfile("cli/secctl")), 0755);
+  ::chmod((root / "bin").c_str(), 0755);
+}
+
 void WriteFileOrDie(const std::string& path, const std::string& text, mode_t mode) {
   std::string mk = "mkdir -p \"$(dirname '" + path + "')\"";
   if (std::system(mk.c_str()) != 0) std::abort();

@@ -73,6 +73,13 @@ class TempRoot {
   std::string path_;
 };
 
+// Runs `<root>/bin/secctl --root <root> ARGS...`, as `uid` (and gid) when given. Tests copy
+// secctl to <root>/bin first (InstallSecctl) so that an unprivileged uid can execute it.
+RunResult RunSecctl(const TempRoot& root, const std::vector<std::string>& args,
+                    std::optional<uid_t> uid = std::nullopt);
+// Copies the secctl runfile to <root>/bin/secctl, mode 0755.
+void InstallSecctl(const TempRoot& root);
+
 // Writes `text` to `path`, creating parent directories.
 void WriteFileOrDie(const std::string& path, const std::string& text, mode_t mode = 0644);
 std::string ReadFileOrEmpty(const std::string& path);
