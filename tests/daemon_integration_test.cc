@@ -3,9 +3,12 @@
 // instance per socket, request validation, reload semantics, clean shutdown.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -37,10 +40,12 @@ class CapdTest : public ::testing::Test {
   std::string config_path() const { return root_ / "etc/secureos/capd.conf"; }
 
   // Starts capd; returns false when its socket does not appear.
-  bool StartCapd(const std::string& config, std::optional<mode_t> umask = std::nullopt) {
+  bool StartCapd(const std::string& config, std::optional<mode_t> umask = std::nullopt,
+                 std::vector<std::string> env = {}) {
     WriteFileOrDie(config_path(), config);
     SpawnOptions o;
     o.umask = umask;
+    o.extra_env = env;
     o.stderr_path = root_ / "capd.log";
     auto child = Child::Start({Runfile("capd/capd"), "--root", root_.path()}, o);
     if (!child.ok()) return false;
@@ -165,6 +170,30 @@ TEST_F(CapdTest, SigtermStopsCleanlyAndRemovesTheSocket) {
   EXPECT_NE(::access((socket() + ".lock").c_str(), F_OK), 0);
   EXPECT_THAT(Log(), HasSubstr("msg=stopped"));
   EXPECT_EQ(Secctl({"cap", "status"}).exit_code, 3);
+}
+
+TEST_F(CapdTest, ReadinessAndStoppingReachSystemdThroughNotifySocket) {
+  const std::string notify = root_ / "notify.sock";
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, notify.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  auto receive = [fd] {
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    return n > 0 ? std::string(buf, n) : std::string();
+  };
+  ASSERT_TRUE(StartCapd(Config("0660"), std::nullopt, {"NOTIFY_SOCKET=" + notify})) << Log();
+  std::string ready = receive();
+  EXPECT_THAT(ready, HasSubstr("READY=1"));
+  EXPECT_THAT(ready, HasSubstr(absl::StrCat("MAINPID=", capd_->pid())));
+  ASSERT_TRUE(capd_->Signal(SIGTERM));
+  EXPECT_THAT(receive(), HasSubstr("STOPPING=1"));
+  ASSERT_TRUE(capd_->Wait(absl::Seconds(10)).has_value());
+  ::close(fd);
 }
 
 TEST_F(CapdTest, AnInvalidConfigAtStartNamesFileLineAndField) {
