@@ -1,7 +1,7 @@
 #include "common/access_policy.h"
 
 #include "gtest/gtest.h"
-#include "proto/capd.pb.h"
+#include "common/test_service.pb.h"
 
 namespace secureos {
 namespace {
@@ -60,7 +60,7 @@ TEST(AccessPolicyTest, UpdateAppliesAtOnce) {
 
 TEST(CheckMethodTableTest, MustCoverTheServiceExactly) {
   const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-      "secureos.capd.v1.Capd");
+      "secureos.test.v1.Basic");
   ASSERT_NE(service, nullptr);
   MethodTable table = {{"Health", Access::kRead},
                        {"Version", Access::kRead},

@@ -14,6 +14,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/atomic_file.h"
 #include "common/log.h"
 #include "common/status.h"
 
@@ -23,19 +24,7 @@ namespace {
 absl::Status MakeParentDir(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos || slash == 0) return absl::OkStatus();
-  std::string dir = path.substr(0, slash);
-  // Create each missing component; existing ones are left as they are.
-  for (size_t i = 1; i <= dir.size(); ++i) {
-    if (i != dir.size() && dir[i] != '/') continue;
-    std::string part = dir.substr(0, i);
-    if (::mkdir(part.c_str(), 0755) == 0) {
-      // mkdir's mode is filtered by the umask; the directory's must not be.
-      if (::chmod(part.c_str(), 0755) != 0) return ErrnoToStatus(errno, absl::StrCat("chmod ", part));
-    } else if (errno != EEXIST) {
-      return ErrnoToStatus(errno, absl::StrCat("mkdir ", part));
-    }
-  }
-  return absl::OkStatus();
+  return MakeDirs(path.substr(0, slash), 0755);
 }
 
 // Reads the pid another instance wrote into the lock file, for the error message.
