@@ -1,9 +1,50 @@
-// capd: wiring only. The service grows in capd's own issue.
+// capd: wiring only. See capd_service.h and the libraries it names.
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "capd/capd_service.h"
 #include "capd/default_config.h"
-#include "common/basic_daemon.h"
-#include "proto/capd.grpc.pb.h"
+#include "common/daemon_main.h"
+#include "common/paths.h"
+#include "proto/capd.pb.h"
+
+namespace secureos::capd {
+namespace {
+
+void Validate(const google::protobuf::Message*, const google::protobuf::Message& next,
+              FieldErrors* errors) {
+  const auto& c = static_cast<const v1::CapdConfig&>(next);
+  if (c.drift_check_interval_seconds() < 1 || c.drift_check_interval_seconds() > 3600) {
+    errors->Add("drift_check_interval_seconds",
+                absl::StrCat("required, from 1 to 3600, got ", c.drift_check_interval_seconds()));
+  }
+}
+
+absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
+  const std::string state = StateDir(core.root(), "capd");
+  SECUREOS_ASSIGN_OR_RETURN(std::unique_ptr<GrantStore> grants, GrantStore::Open(state));
+  SECUREOS_ASSIGN_OR_RETURN(std::unique_ptr<SpawnRegistry> spawns,
+                            SpawnRegistry::Open(state, &core.events()));
+  auto config = core.config().Get<v1::CapdConfig>();
+  std::vector<ServiceEntry> services;
+  services.push_back(ServiceEntry{
+      std::make_unique<CapdService>(&core, std::move(grants), std::move(spawns),
+                                    absl::Seconds(config->drift_check_interval_seconds())),
+      ServiceDescriptorOf<v1::Capd>(), CapdService::AccessTable()});
+  return services;
+}
+
+}  // namespace
+}  // namespace secureos::capd
 
 int main(int argc, char** argv) {
-  return secureos::BasicDaemonMain<secureos::capd::v1::Capd, secureos::capd::v1::CapdConfig>(
-      argc, argv, "capd", secureos::embedded::kDefaultConfig);
+  static const secureos::capd::v1::CapdConfig prototype;
+  secureos::DaemonSpec spec;
+  spec.name = "capd";
+  spec.config_prototype = &prototype;
+  spec.embedded_config = secureos::embedded::kDefaultConfig;
+  spec.validate = secureos::capd::Validate;
+  spec.make_services = secureos::capd::MakeServices;
+  return secureos::DaemonMain(argc, argv, spec);
 }

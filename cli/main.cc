@@ -14,6 +14,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cli/cap_commands.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "common/paths.h"
@@ -24,6 +25,13 @@ ABSL_FLAG(bool, json, false, "Machine-readable JSON output.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "Deadline of each call.");
 ABSL_FLAG(std::string, from, "", "events: first sequence to print (default: oldest held).");
 ABSL_FLAG(bool, follow, false, "events: keep printing new events until interrupted.");
+ABSL_FLAG(std::string, user, "", "cap exec: user name or uid to run as (default: yours).");
+ABSL_FLAG(std::string, group, "", "cap exec: group name or gid (default: the user's).");
+ABSL_FLAG(std::string, groups, "", "cap exec: supplementary groups, comma-separated.");
+ABSL_FLAG(std::string, caps, "", "cap exec: capabilities the command holds.");
+ABSL_FLAG(std::string, principal, "", "cap exec: the grant to use (default uid:<user>).");
+ABSL_FLAG(std::string, ttl, "", "cap grant: lease length such as 90s or 1h (default: none).");
+ABSL_FLAG(std::string, on_revoke, "report", "cap grant: report, restart or kill.");
 
 namespace secureos::cli {
 namespace {
@@ -40,6 +48,8 @@ constexpr char kUsage[] =
     "  version                 secctl's own version\n"
     "  cap|sandbox|ctr|svc|monitor status|reload|events\n"
     "                          the same for capd, sandboxd, containerd-lite, svcd, monitord\n"
+    "\n"
+    "capd (cap):\n"
     "\n"
     "DAEMON is one of capd, sandboxd, containerd-lite, svcd, monitord.\n"
     "\n"
@@ -66,7 +76,7 @@ bool IsDaemon(const std::string& name) {
 }
 
 int Usage(const std::string& problem) {
-  std::cerr << "secctl: " << problem << "\n\n" << kUsage << kExitCodeHelp;
+  std::cerr << "secctl: " << problem << "\n\n" << kUsage << kCapUsage << "\n" << kExitCodeHelp;
   return kExitUsage;
 }
 
@@ -96,7 +106,7 @@ int Main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--") break;
     if (a == "-h" || a == "--help" || a == "help") {
-      std::cout << kUsage << kExitCodeHelp;
+      std::cout << kUsage << kCapUsage << "\n" << kExitCodeHelp;
       return kExitOk;
     }
   }
@@ -132,6 +142,15 @@ int Main(int argc, char** argv) {
   const std::string daemon = GroupDaemon(command);
   if (!daemon.empty()) {
     if (rest < 1) return Usage(absl::StrCat(command, ": which command? status, reload or events"));
+    if (daemon == "capd") {
+      CapOptions cap{absl::GetFlag(FLAGS_user),      absl::GetFlag(FLAGS_group),
+                     absl::GetFlag(FLAGS_groups),    absl::GetFlag(FLAGS_caps),
+                     absl::GetFlag(FLAGS_principal), absl::GetFlag(FLAGS_ttl),
+                     absl::GetFlag(FLAGS_on_revoke)};
+      std::vector<std::string> cap_args(args.begin() + 3, args.end());
+      int code;
+      if (RunCapCommand(options, cap, args[2], cap_args, std::cout, std::cerr, &code)) return code;
+    }
     return RunDaemonCommand(options, args[2], daemon, rest - 1);
   }
   return Usage(absl::StrCat("unknown command \"", command, "\""));

@@ -1,0 +1,90 @@
+// The processes capd spawned: their lifecycle, output, persistence and re-adoption.
+//
+// Contract:
+// - Every running spawn is persisted (<state_dir>/spawns.textproto: pid + start time) so
+//   that a restarted capd re-adopts it. A spawn whose pid is gone, or now belongs to another
+//   process (different start time), is reported as exited with the note saying why.
+// - One monitor thread watches every spawn through its pidfd (and its output pipes with
+//   OUTPUT_MODE_STREAM). Exit codes and rusage are known for capd's own children; for
+//   re-adopted ones (no longer capd's children) only the fact of the exit is.
+// - Spawns are never killed because capd stops: they run in their own sessions.
+#ifndef SECUREOS_CAPD_SPAWN_REGISTRY_H_
+#define SECUREOS_CAPD_SPAWN_REGISTRY_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "capd/cap_set.h"
+#include "capd/spawner.h"
+#include "common/event_ring.h"
+#include "common/fd.h"
+#include "proto/capd.pb.h"
+
+namespace secureos::capd {
+
+class SpawnRegistry {
+ public:
+  // Loads and re-adopts what the state directory records; starts the monitor thread.
+  static absl::StatusOr<std::unique_ptr<SpawnRegistry>> Open(const std::string& state_dir,
+                                                             EventRing* events);
+  ~SpawnRegistry();
+
+  // Takes over a launched process; returns its spawn id.
+  absl::StatusOr<std::string> Add(LaunchedProcess process, const SpawnPlan& plan);
+
+  // Streams a spawn from the start: started, output so far and to come, exited. Returns
+  // when it exited and everything was written, or the reader went away.
+  absl::Status Follow(const std::string& id,
+                      const std::function<bool(const v1::SpawnEvent&)>& write,
+                      const std::function<bool()>& cancelled) const;
+
+  absl::Status Signal(const std::string& id, int signal);
+  std::vector<v1::SpawnInfo> List() const;
+  std::optional<v1::SpawnInfo> FindByPid(pid_t pid) const;
+  // Securebits capd set on `pid`, when it is a running spawn.
+  std::optional<uint32_t> SecurebitsOf(pid_t pid) const;
+
+  // Compares each running spawn's real sets with what it was given; newly drifted spawns
+  // produce a CAPABILITY_DRIFT event. Returns every drifted running spawn.
+  std::vector<v1::SpawnInfo> CheckDrift();
+  // Marks the running spawns of `principal` drifted (their grant is gone); returns their ids.
+  std::vector<std::string> MarkGrantRevoked(const std::string& principal, const std::string& why);
+
+ private:
+  struct Spawn;
+  explicit SpawnRegistry(std::string state_path, EventRing* events, UniqueFd epoll, UniqueFd wake);
+  absl::Status Readopt();
+  void MonitorLoop();
+  void HandleReady(uint64_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DrainOutput(Spawn& s, int which) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Finish(Spawn& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Watch(Spawn& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PersistLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  v1::SpawnInfo InfoLocked(const Spawn& s) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PublishExit(const Spawn& s);
+
+  const std::string state_path_;
+  EventRing* const events_;
+  UniqueFd epoll_;
+  UniqueFd wake_;
+  std::thread monitor_;
+
+  mutable absl::Mutex mu_;
+  mutable absl::CondVar changed_;
+  std::map<std::string, std::unique_ptr<Spawn>> spawns_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, Spawn*> keys_ ABSL_GUARDED_BY(mu_);  // epoll key -> spawn.
+  uint64_t next_key_ ABSL_GUARDED_BY(mu_) = 1;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace secureos::capd
+
+#endif  // SECUREOS_CAPD_SPAWN_REGISTRY_H_
