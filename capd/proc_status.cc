@@ -96,6 +96,20 @@ absl::StatusOr<uint64_t> ParseStartTime(absl::string_view stat_text) {
   return start;
 }
 
+absl::StatusOr<char> ParseState(absl::string_view stat_text) {
+  size_t close = stat_text.rfind(')');
+  if (close == absl::string_view::npos || close + 2 >= stat_text.size()) {
+    return absl::InternalError("malformed /proc stat: no state");
+  }
+  return stat_text[close + 2];
+}
+
+absl::StatusOr<char> ReadState(pid_t pid, const std::string& proc) {
+  absl::StatusOr<std::string> stat = ReadFile(absl::StrCat(proc, "/", pid, "/stat"));
+  if (!stat.ok()) return stat.status();
+  return ParseState(*stat);
+}
+
 absl::StatusOr<uint64_t> ReadStartTime(pid_t pid, const std::string& proc) {
   absl::StatusOr<std::string> stat = ReadFile(absl::StrCat(proc, "/", pid, "/stat"));
   if (!stat.ok()) return stat.status();

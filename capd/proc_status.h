@@ -44,6 +44,10 @@ absl::StatusOr<ProcStatus> ReadProcStatus(pid_t pid, const std::string& proc = "
 // Just the start time: with the pid it names a process uniquely across pid reuse.
 absl::StatusOr<uint64_t> ReadStartTime(pid_t pid, const std::string& proc = "/proc");
 
+// The state letter of /proc/<pid>/stat field 3 ('R', 'S', 'Z' for an unreaped exit, ...).
+absl::StatusOr<char> ParseState(absl::string_view stat_text);
+absl::StatusOr<char> ReadState(pid_t pid, const std::string& proc = "/proc");
+
 }  // namespace secureos::capd
 
 #endif  // SECUREOS_CAPD_PROC_STATUS_H_

@@ -132,18 +132,19 @@ absl::Status SpawnRegistry::Readopt() {
     started.mutable_started()->set_start_time(sp->start_time);
     sp->history.push_back(started);
     absl::StatusOr<uint64_t> now_start = ReadStartTime(sp->pid);
-    if (now_start.ok() && *now_start == sp->start_time) {
-      sp->pidfd.Reset(static_cast<int>(::syscall(SYS_pidfd_open, sp->pid, 0)));
-    }
+    absl::StatusOr<char> state = ReadState(sp->pid);
+    // A zombie exited while capd was down; its new parent has not reaped it yet.
+    const bool alive = now_start.ok() && *now_start == sp->start_time && state.ok() && *state != 'Z';
+    if (alive) sp->pidfd.Reset(static_cast<int>(::syscall(SYS_pidfd_open, sp->pid, 0)));
     Spawn& ref = *sp;
     spawns_[sp->id] = std::move(sp);
     if (ref.pidfd.valid()) {
       Watch(ref);
       Log(LogLevel::kInfo, "re-adopted spawn", {{"spawn", ref.id}, {"pid", absl::StrCat(ref.pid)}});
     } else {
-      ref.exit.set_note(now_start.ok() ? "exited while capd was down; its pid now belongs to "
-                                         "another process"
-                                       : "exited while capd was down; exit status unknown");
+      ref.exit.set_note(now_start.ok() && *now_start != ref.start_time
+                            ? "exited while capd was down; its pid now belongs to another process"
+                            : "exited while capd was down; exit status unknown");
       Finish(ref);
     }
   }

@@ -1,0 +1,341 @@
+// capd for real: a daemon on a temporary root, grants and spawns through gRPC and secctl,
+// the spawned processes inspected through /proc. Needs root (tagged `local`).
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/capability.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "capd/proc_status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/capd.grpc.pb.h"
+#include "tests/process.h"
+
+namespace secureos::capd {
+namespace {
+
+using ::testing::HasSubstr;
+using test::Child;
+using test::RunProcess;
+using test::RunResult;
+using test::SpawnOptions;
+using test::TempRoot;
+
+constexpr uint32_t kNobody = 65534;
+constexpr uint64_t kNetBindService = uint64_t{1} << CAP_NET_BIND_SERVICE;
+
+class CapdIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::InstallSecctl(root_);
+    test::WriteFileOrDie(probe(), test::ReadFileOrEmpty(test::Runfile("capd/testing/cap_probe")), 0755);
+    test::WriteFileOrDie(root_ / "etc/secureos/capd.conf",
+                         "server { socket_mode: \"0666\" event_ring_capacity: 1024 "
+                         "shutdown_timeout_ms: 2000 }\ndrift_check_interval_seconds: 1\n");
+    ASSERT_TRUE(StartCapd());
+  }
+
+  void TearDown() override {
+    for (pid_t pid : spawned_) ::kill(pid, SIGKILL);
+  }
+
+  bool StartCapd() {
+    SpawnOptions o;
+    o.stderr_path = root_ / "capd.log";
+    auto child = Child::Start({test::Runfile("capd/capd"), "--root", root_.path()}, o);
+    if (!child.ok()) return false;
+    capd_.emplace(std::move(*child));
+    // After a kill -9 the old socket file is still there: wait for an answer, not a path,
+    // on a fresh channel each time (a failed channel backs off for seconds).
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      stub_ = v1::Capd::NewStub(grpc::CreateChannel(
+          "unix:" + (root_ / "run/secureos/capd.sock"), grpc::InsecureChannelCredentials()));
+      common::v1::HealthResponse health;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+      if (stub_->Health(&ctx, common::v1::HealthRequest(), &health).ok() &&
+          health.pid() == capd_->pid()) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  std::string probe() const { return root_ / "bin/cap_probe"; }
+
+  grpc::Status Grant(const std::string& principal, const std::string& caps,
+                     std::optional<uint64_t> ttl = std::nullopt) {
+    v1::GrantRequest req;
+    req.set_principal(principal);
+    req.set_capabilities(caps);
+    if (ttl) req.set_ttl_seconds(*ttl);
+    v1::Grant resp;
+    grpc::ClientContext ctx;
+    return stub_->GrantCapabilities(&ctx, req, &resp);
+  }
+
+  v1::SpawnRequest Request(const std::string& principal, std::vector<std::string> argv,
+                           const std::string& caps, uint32_t uid = kNobody) {
+    v1::SpawnRequest r;
+    r.set_principal(principal);
+    for (auto& a : argv) r.add_argv(a);
+    r.set_uid(uid);
+    r.set_gid(uid);
+    r.set_capabilities(caps);
+    r.set_output(v1::OUTPUT_MODE_STREAM);
+    return r;
+  }
+
+  struct Outcome {
+    grpc::Status status;
+    std::vector<v1::SpawnEvent> events;
+    std::string out;
+    int code = -1;
+  };
+
+  // Runs a spawn to its end.
+  Outcome SpawnToEnd(const v1::SpawnRequest& r) {
+    Outcome o;
+    grpc::ClientContext ctx;
+    auto reader = stub_->Spawn(&ctx, r);
+    v1::SpawnEvent ev;
+    while (reader->Read(&ev)) {
+      if (ev.has_started()) spawned_.push_back(ev.started().pid());
+      if (ev.has_output()) o.out += ev.output().data();
+      if (ev.has_exited() && ev.exited().has_code()) o.code = ev.exited().code();
+      o.events.push_back(ev);
+    }
+    o.status = reader->Finish();
+    return o;
+  }
+
+  // Starts a spawn and returns its Started record, leaving it running.
+  v1::Started SpawnRunning(v1::SpawnRequest r) {
+    r.set_output(v1::OUTPUT_MODE_NULL);
+    grpc::ClientContext ctx;
+    auto reader = stub_->Spawn(&ctx, r);
+    v1::SpawnEvent ev;
+    EXPECT_TRUE(reader->Read(&ev));
+    EXPECT_TRUE(ev.has_started());
+    spawned_.push_back(ev.started().pid());
+    ctx.TryCancel();
+    reader->Finish();
+    return ev.started();
+  }
+
+  std::vector<v1::SpawnInfo> List() {
+    v1::ListSpawnsResponse resp;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(stub_->ListSpawns(&ctx, v1::ListSpawnsRequest(), &resp).ok());
+    return {resp.spawns().begin(), resp.spawns().end()};
+  }
+
+  TempRoot root_;
+  std::optional<Child> capd_;
+  std::unique_ptr<v1::Capd::Stub> stub_;
+  std::vector<pid_t> spawned_;
+};
+
+TEST_F(CapdIntegrationTest, ASpawnHoldsExactlyItsCapabilitiesInAllFiveSets) {
+  ASSERT_TRUE(Grant("service:web", "cap_net_bind_service,cap_kill").ok());
+  v1::Started s = SpawnRunning(Request("service:web", {probe(), "sleep", "30"}, "cap_net_bind_service"));
+  absl::StatusOr<ProcStatus> st = ReadProcStatus(s.pid());
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->inheritable.mask(), kNetBindService);
+  EXPECT_EQ(st->permitted.mask(), kNetBindService);
+  EXPECT_EQ(st->effective.mask(), kNetBindService);
+  EXPECT_EQ(st->bounding.mask(), kNetBindService);
+  EXPECT_EQ(st->ambient.mask(), kNetBindService);
+  EXPECT_TRUE(st->no_new_privs);
+  EXPECT_EQ(st->uids, (std::array<uid_t, 4>{kNobody, kNobody, kNobody, kNobody}));
+  EXPECT_TRUE(st->groups.empty());
+  EXPECT_EQ(st->start_time, s.start_time());
+
+  v1::GetProcessCapabilitiesRequest req;
+  req.set_pid(s.pid());
+  v1::ProcessCapabilities caps;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->GetProcessCapabilities(&ctx, req, &caps).ok());
+  EXPECT_EQ(caps.principal(), "service:web");
+  EXPECT_EQ(caps.ambient().names(0), "cap_net_bind_service");
+  ASSERT_TRUE(caps.has_securebits());
+  EXPECT_EQ(caps.securebits().raw(), 0x2fu);
+
+  // And what the process itself sees.
+  Outcome bits = SpawnToEnd(Request("service:web", {probe(), "securebits"}, "cap_kill"));
+  ASSERT_TRUE(bits.status.ok()) << bits.status.error_message();
+  EXPECT_EQ(bits.out, "47\n");  // 0x2f: noroot, no_setuid_fixup (both locked), keep_caps locked.
+}
+
+TEST_F(CapdIntegrationTest, NobodyWithTheGrantBindsPort80AndWithoutItCannot) {
+  ASSERT_TRUE(Grant("uid:65534", "cap_net_bind_service").ok());
+  Outcome with = SpawnToEnd(Request("uid:65534", {probe(), "bind", "80"}, "cap_net_bind_service"));
+  ASSERT_TRUE(with.status.ok()) << with.status.error_message();
+  EXPECT_EQ(with.code, 0) << with.out;
+  Outcome without = SpawnToEnd(Request("uid:65534", {probe(), "bind", "80"}, ""));
+  ASSERT_TRUE(without.status.ok()) << without.status.error_message();
+  EXPECT_EQ(without.code, 13) << without.out;
+}
+
+TEST_F(CapdIntegrationTest, FileCapabilityAndSetuidRootBinariesGainNothing) {
+  ASSERT_TRUE(Grant("uid:65534", "cap_kill").ok());
+  const std::string fcap = root_ / "bin/fcap_probe";
+  test::WriteFileOrDie(fcap, test::ReadFileOrEmpty(probe()), 0755);
+  cap_t file_caps = cap_from_text("cap_net_bind_service+ep");
+  ASSERT_EQ(cap_set_file(fcap.c_str(), file_caps), 0) << strerror(errno);
+  cap_free(file_caps);
+  const std::string suid = root_ / "bin/suid_probe";
+  test::WriteFileOrDie(suid, test::ReadFileOrEmpty(probe()), 0755);
+  ASSERT_EQ(::chown(suid.c_str(), 0, 0), 0);
+  ASSERT_EQ(::chmod(suid.c_str(), 04755), 0);
+
+  // Controls: run directly as nobody (no no_new_privs), both binaries do elevate here, so
+  // the checks below can fail.
+  SpawnOptions as_nobody;
+  as_nobody.uid = kNobody;
+  as_nobody.gid = kNobody;
+  EXPECT_EQ(RunProcess({fcap, "bind", "80"}, as_nobody).exit_code, 0);
+  EXPECT_EQ(RunProcess({suid, "ids"}, as_nobody).out, "65534 0 0\n");
+
+  // Under no_new_privs the kernel refuses to exec a binary whose file capabilities it would
+  // have to withhold (its "capability-dumb binary" check): nothing runs at all.
+  Outcome f = SpawnToEnd(Request("uid:65534", {fcap, "bind", "80"}, "cap_kill"));
+  EXPECT_EQ(f.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(f.status.error_message(), HasSubstr("execve " + fcap + ": Operation not permitted"));
+  EXPECT_TRUE(f.events.empty());
+  Outcome s = SpawnToEnd(Request("uid:65534", {suid, "ids"}, "cap_kill"));
+  ASSERT_TRUE(s.status.ok()) << s.status.error_message();
+  EXPECT_EQ(s.out, "65534 65534 65534\n");
+}
+
+TEST_F(CapdIntegrationTest, WithoutAGrantOrWithAnExpiredLeaseNothingRuns) {
+  const std::string marker = root_ / "marker";
+  Outcome none = SpawnToEnd(Request("service:nobody-granted", {"/usr/bin/touch", marker}, ""));
+  EXPECT_EQ(none.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(none.status.error_message(), HasSubstr("no grant in force for service:nobody-granted"));
+  EXPECT_TRUE(none.events.empty());
+
+  ASSERT_TRUE(Grant("service:lease", "cap_kill", 1).ok());
+  absl::SleepFor(absl::Milliseconds(1100));
+  Outcome expired = SpawnToEnd(Request("service:lease", {"/usr/bin/touch", marker}, "cap_kill"));
+  EXPECT_EQ(expired.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  ASSERT_TRUE(Grant("service:narrow", "cap_kill").ok());
+  Outcome beyond = SpawnToEnd(Request("service:narrow", {"/usr/bin/touch", marker}, "cap_kill,cap_sys_admin"));
+  EXPECT_EQ(beyond.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(beyond.status.error_message(), HasSubstr("does not cover cap_sys_admin"));
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "something was executed";
+
+  RunResult events = test::RunSecctl(root_, {"--json", "events", "capd"});
+  EXPECT_THAT(events.out, HasSubstr("EVENT_KIND_CAPABILITY_DENIED"));
+}
+
+TEST_F(CapdIntegrationTest, BadRequestsAreInvalidArgumentNamingTheField) {
+  EXPECT_THAT(Grant("service:x", "cap_net_bind_service,cap_fly").error_message(),
+              HasSubstr("capabilities: unknown capability \"cap_fly\""));
+  EXPECT_EQ(Grant("service:x", "cap_fly").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(Grant("service:x", "cap_kill").ok());
+  v1::SpawnRequest no_argv = Request("service:x", {}, "");
+  Outcome a = SpawnToEnd(no_argv);
+  EXPECT_EQ(a.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(a.status.error_message(), HasSubstr("argv: required"));
+  v1::SpawnRequest no_uid = Request("service:x", {"/bin/true"}, "");
+  no_uid.clear_uid();
+  EXPECT_THAT(SpawnToEnd(no_uid).status.error_message(), HasSubstr("uid: required"));
+  EXPECT_THAT(SpawnToEnd(Request("service:x", {"true"}, "")).status.error_message(),
+              HasSubstr("argv[0]: must be an absolute path"));
+  EXPECT_THAT(SpawnToEnd(Request("service:x", {"/bin/true"}, "cap_fly")).status.error_message(),
+              HasSubstr("capabilities: unknown capability \"cap_fly\""));
+}
+
+TEST_F(CapdIntegrationTest, OnlyRootOrPeersGrantRevokeAndSpawn) {
+  EXPECT_EQ(test::RunSecctl(root_, {"cap", "grant", "uid:65534", "cap_kill"}, kNobody).exit_code, 4);
+  ASSERT_TRUE(Grant("uid:65534", "cap_kill").ok());
+  EXPECT_EQ(test::RunSecctl(root_, {"cap", "revoke", "uid:65534"}, kNobody).exit_code, 4);
+  RunResult exec = test::RunSecctl(root_, {"cap", "exec", "--caps", "cap_kill", "--", "/bin/true"}, kNobody);
+  EXPECT_EQ(exec.exit_code, 4) << exec.err;
+  EXPECT_THAT(exec.err, HasSubstr("needs peer access"));
+  // Reading is allowed.
+  EXPECT_EQ(test::RunSecctl(root_, {"cap", "grants"}, kNobody).exit_code, 0);
+  RunResult root_exec = test::RunSecctl(
+      root_, {"cap", "exec", "--user", "nobody", "--caps", "cap_kill", "--", probe(), "ids"});
+  EXPECT_EQ(root_exec.exit_code, 0) << root_exec.err;
+  EXPECT_EQ(root_exec.out, "65534 65534 65534\n");
+}
+
+TEST_F(CapdIntegrationTest, DriftAndRevocationAreReported) {
+  ASSERT_TRUE(Grant("service:drifter", "cap_net_bind_service").ok());
+  v1::Started d = SpawnRunning(Request("service:drifter", {probe(), "drop", "30"}, "cap_net_bind_service"));
+  absl::SleepFor(absl::Milliseconds(300));
+  v1::CheckDriftResponse drift;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->CheckDrift(&ctx, v1::CheckDriftRequest(), &drift).ok());
+  ASSERT_EQ(drift.drifted_size(), 1);
+  EXPECT_EQ(drift.drifted(0).pid(), d.pid());
+  EXPECT_THAT(drift.drifted(0).drift(), HasSubstr("effective: lacks declared cap_net_bind_service"));
+
+  ASSERT_TRUE(Grant("service:holder", "cap_kill").ok());
+  v1::Started h = SpawnRunning(Request("service:holder", {probe(), "sleep", "30"}, "cap_kill"));
+  RunResult revoke = test::RunSecctl(root_, {"cap", "revoke", "service:holder"});
+  EXPECT_EQ(revoke.exit_code, 0) << revoke.err;
+  EXPECT_THAT(revoke.out, HasSubstr("still running with its capabilities"));
+  RunResult ps = test::RunSecctl(root_, {"--json", "cap", "ps"});
+  EXPECT_THAT(ps.out, HasSubstr("its grant was revoked"));
+  EXPECT_EQ(::kill(h.pid(), 0), 0);  // REPORT: still running.
+}
+
+TEST_F(CapdIntegrationTest, SpawnsOutliveKillNineAndAreReadoptedAfterRestart) {
+  ASSERT_TRUE(Grant("service:long", "cap_kill").ok());
+  v1::Started longer = SpawnRunning(Request("service:long", {probe(), "sleep", "60"}, "cap_kill"));
+  v1::Started shorter = SpawnRunning(Request("service:long", {probe(), "sleep", "1"}, "cap_kill"));
+  ASSERT_TRUE(capd_->Signal(SIGKILL));
+  ASSERT_TRUE(capd_->Wait(absl::Seconds(10)).has_value());
+  absl::SleepFor(absl::Milliseconds(1500));  // `shorter` exits while capd is down.
+  EXPECT_EQ(::kill(longer.pid(), 0), 0) << "a spawn died with capd";
+  ASSERT_TRUE(StartCapd()) << test::ReadFileOrEmpty(root_ / "capd.log");
+
+  std::vector<v1::SpawnInfo> spawns = List();
+  ASSERT_EQ(spawns.size(), 2u);
+  for (const auto& s : spawns) {
+    if (s.id() == longer.id()) {
+      EXPECT_EQ(s.state(), v1::SPAWN_STATE_RUNNING);
+      EXPECT_EQ(s.pid(), longer.pid());
+    } else {
+      EXPECT_EQ(s.id(), shorter.id());
+      EXPECT_EQ(s.state(), v1::SPAWN_STATE_EXITED);
+      EXPECT_THAT(s.exited().note(), HasSubstr("exited while capd was down"));
+    }
+  }
+  // Watch sees it, and sees it end when signalled through capd.
+  grpc::ClientContext watch_ctx;
+  watch_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::WatchRequest w;
+  w.set_id(longer.id());
+  auto reader = stub_->Watch(&watch_ctx, w);
+  v1::SpawnEvent ev;
+  ASSERT_TRUE(reader->Read(&ev));
+  EXPECT_EQ(ev.started().pid(), longer.pid());
+  v1::SignalRequest sig;
+  sig.set_id(longer.id());
+  sig.set_signal(SIGTERM);
+  v1::SignalResponse sig_resp;
+  grpc::ClientContext sig_ctx;
+  ASSERT_TRUE(stub_->Signal(&sig_ctx, sig, &sig_resp).ok());
+  bool exited = false;
+  while (reader->Read(&ev)) exited = exited || ev.has_exited();
+  EXPECT_TRUE(exited);
+  EXPECT_TRUE(reader->Finish().ok());
+}
+
+}  // namespace
+}  // namespace secureos::capd
