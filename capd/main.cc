@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   spec.config_prototype = &prototype;
   spec.embedded_config = secureos::embedded::kDefaultConfig;
   spec.validate = secureos::capd::Validate;
+  spec.keeps_setpcap = true;  // The sole holder: it sets securebits and bounding sets of spawns.
   spec.make_services = secureos::capd::MakeServices;
   return secureos::DaemonMain(argc, argv, spec);
 }

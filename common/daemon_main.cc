@@ -1,5 +1,6 @@
 #include "common/daemon_main.h"
 
+#include <linux/capability.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "common/grpc_server.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/privileges.h"
 #include "common/server_config.h"
 #include "common/status.h"
 #include "common/version.h"
@@ -186,6 +188,15 @@ int DaemonMain(int argc, char** argv, const DaemonSpec& spec) {
     return 2;
   }
   InitLogging(spec.name, level);
+  if (!spec.keeps_setpcap) {
+    // Still single-threaded: capabilities are per thread, and every later thread inherits
+    // this thread's sets.
+    if (absl::Status s = DropCapabilityEverywhere(CAP_SETPCAP); !s.ok()) {
+      Log(LogLevel::kError, "refusing to run: cannot give up CAP_SETPCAP (only capd may hold it)",
+          {{"error", std::string(s.message())}});
+      return 1;
+    }
+  }
   const std::string root = absl::GetFlag(FLAGS_root);
   if (root.empty() || root[0] != '/') {
     std::cerr << spec.name << ": --root: must be an absolute path, got \"" << root << "\"\n";

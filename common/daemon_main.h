@@ -47,6 +47,9 @@ struct DaemonSpec {
   std::string embedded_config;
   // Checks the daemon's own fields; the `server` block is checked by the scaffold. Optional.
   ConfigStore::Validator validate;
+  // Only capd keeps CAP_SETPCAP; every other daemon drops it from all five sets before any
+  // thread exists and refuses to run if it cannot.
+  bool keeps_setpcap = false;
   // Builds the daemon's services once the core exists.
   std::function<absl::StatusOr<std::vector<ServiceEntry>>(DaemonCore& core)> make_services;
 };

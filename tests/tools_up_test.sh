@@ -34,6 +34,24 @@ up_count=$(grep -cE '^(capd|sandboxd|containerd-lite|svcd|monitord) +up ' <<<"$s
 [[ "$up_count" == 5 ]] || fail "expected 5 daemons up, got $up_count"
 [[ $(find "$root/run/secureos" -name '*.sock' | wc -l) == 5 ]] || fail "expected 5 sockets"
 
+# Only capd holds CAP_SETPCAP (bit 8): the other four have it in none of their five sets.
+has_setpcap() {  # has_setpcap PID -> prints the sets that contain it
+  local key value
+  while read -r key value; do
+    case "$key" in
+      CapInh:|CapPrm:|CapEff:|CapBnd:|CapAmb:) (( (16#$value >> 8) & 1 )) && echo "$key" ;;
+    esac
+  done <"/proc/$1/status"
+  return 0
+}
+for d in sandboxd containerd-lite svcd monitord; do
+  pid=$(pgrep -f -- "/$d --root $root\$") || fail "no pid for $d"
+  sets=$(has_setpcap "$pid")
+  [[ -z "$sets" ]] || fail "$d (pid $pid) holds CAP_SETPCAP in: $sets"
+done
+capd_pid=$(pgrep -f -- "/capd --root $root\$") || fail "no pid for capd"
+has_setpcap "$capd_pid" | grep -q CapEff || fail "capd lacks CAP_SETPCAP"
+
 kill -TERM "$up_pid"
 rc=0
 wait "$up_pid" || rc=$?
