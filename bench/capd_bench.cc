@@ -1,0 +1,139 @@
+// capd latencies, side by side with their floors in one run:
+//   GetProcessCapabilities over the socket  vs  Health (an empty call) on the same channel
+//   Spawn of /bin/true, request to exited    vs  posix_spawn + waitpid of /bin/true
+// Starts its own capd on a temporary root; prints p50/p99 and ratios as a markdown table.
+// Run: bazel run -c opt //bench:capd_bench [-- --rounds N]
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/time/clock.h"
+#include "proto/capd.grpc.pb.h"
+
+ABSL_FLAG(int, rounds, 500, "Measured iterations of each case (after 50 warm-up ones).");
+
+extern char** environ;
+
+namespace {
+
+using secureos::capd::v1::Capd;
+
+double Pct(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(p * (v.size() - 1))];
+}
+
+double TimeUs(const std::function<void()>& fn) {
+  const absl::Time t = absl::Now();
+  fn();
+  return absl::ToDoubleMicroseconds(absl::Now() - t);
+}
+
+void Check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "failed: %s\n", what);
+    std::exit(1);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const int rounds = absl::GetFlag(FLAGS_rounds);
+  char tmpl[] = "/tmp/secureos-capd-bench-XXXXXX";
+  const std::string root = mkdtemp(tmpl);
+  char capd_path[4096];
+  Check(realpath("capd/capd", capd_path) != nullptr, "find capd/capd in runfiles");
+  std::vector<char*> capd_argv = {capd_path, const_cast<char*>("--root"),
+                                  const_cast<char*>(root.c_str()), nullptr};
+  pid_t capd = -1;
+  Check(posix_spawn(&capd, capd_path, nullptr, nullptr, capd_argv.data(), environ) == 0, "start capd");
+  const std::string sock = root + "/run/secureos/capd.sock";
+  struct stat st;
+  for (int i = 0; i < 2000 && stat(sock.c_str(), &st) != 0; ++i) usleep(5000);
+  auto stub = Capd::NewStub(grpc::CreateChannel("unix:" + sock, grpc::InsecureChannelCredentials()));
+
+  secureos::capd::v1::GrantRequest grant;
+  grant.set_principal("service:bench");
+  grant.set_capabilities("cap_kill");
+  secureos::capd::v1::Grant granted;
+  {
+    grpc::ClientContext ctx;
+    Check(stub->GrantCapabilities(&ctx, grant, &granted).ok(), "grant");
+  }
+  auto health = [&] {
+    grpc::ClientContext ctx;
+    secureos::common::v1::HealthResponse r;
+    Check(stub->Health(&ctx, {}, &r).ok(), "Health");
+  };
+  secureos::capd::v1::GetProcessCapabilitiesRequest get;
+  get.set_pid(capd);
+  auto query = [&] {
+    grpc::ClientContext ctx;
+    secureos::capd::v1::ProcessCapabilities r;
+    Check(stub->GetProcessCapabilities(&ctx, get, &r).ok(), "GetProcessCapabilities");
+  };
+  secureos::capd::v1::SpawnRequest spawn;
+  spawn.set_principal("service:bench");
+  spawn.add_argv("/bin/true");
+  spawn.set_uid(65534);
+  spawn.set_gid(65534);
+  auto capd_spawn = [&] {
+    grpc::ClientContext ctx;
+    auto reader = stub->Spawn(&ctx, spawn);
+    secureos::capd::v1::SpawnEvent ev;
+    bool exited = false;
+    while (reader->Read(&ev)) exited = exited || ev.has_exited();
+    Check(reader->Finish().ok() && exited, "Spawn");
+  };
+  auto fork_exec = [&] {
+    char* args[] = {const_cast<char*>("/bin/true"), nullptr};
+    pid_t pid;
+    Check(posix_spawn(&pid, "/bin/true", nullptr, nullptr, args, environ) == 0, "posix_spawn");
+    int status;
+    waitpid(pid, &status, 0);
+  };
+
+  struct Case {
+    const char* name;
+    std::function<void()> fn;
+    std::vector<double> us;
+  };
+  std::vector<Case> cases = {{"Health (empty call, same socket)", health, {}},
+                             {"GetProcessCapabilities", query, {}},
+                             {"fork+exec+wait /bin/true", fork_exec, {}},
+                             {"capd Spawn /bin/true to exited", capd_spawn, {}}};
+  for (int i = 0; i < 50; ++i) {
+    for (auto& c : cases) c.fn();
+  }
+  for (int i = 0; i < rounds; ++i) {
+    for (auto& c : cases) c.us.push_back(TimeUs(c.fn));
+  }
+  kill(capd, SIGTERM);
+  waitpid(capd, nullptr, 0);
+  if (std::system(("rm -rf " + root).c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", root.c_str());
+
+  std::printf("| case | p50 us | p99 us | p50 ratio |\n|---|---|---|---|\n");
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const double base = Pct(cases[i % 2 == 0 ? i : i - 1].us, 0.5);
+    std::printf("| %s | %.0f | %.0f | %s |\n", cases[i].name, Pct(cases[i].us, 0.5),
+                Pct(cases[i].us, 0.99),
+                i % 2 == 0 ? "1.00x (floor)" : (std::to_string(Pct(cases[i].us, 0.5) / base).substr(0, 4) + "x").c_str());
+  }
+  std::printf("\n%d rounds, interleaved, after 50 warm-up rounds. Spawn runs /bin/true as uid "
+              "65534 under a grant, with every capability step applied.\n", rounds);
+  return 0;
+}
