@@ -32,6 +32,11 @@ using test::TempRoot;
 constexpr uint32_t kNobody = 65534;
 constexpr uint64_t kNetBindService = uint64_t{1} << CAP_NET_BIND_SERVICE;
 
+// Every call of this test fails rather than hangs.
+std::chrono::system_clock::time_point Deadline() {
+  return std::chrono::system_clock::now() + std::chrono::seconds(20);
+}
+
 class CapdIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -81,6 +86,7 @@ class CapdIntegrationTest : public ::testing::Test {
     if (ttl) req.set_ttl_seconds(*ttl);
     v1::Grant resp;
     grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
     return stub_->GrantCapabilities(&ctx, req, &resp);
   }
 
@@ -107,6 +113,7 @@ class CapdIntegrationTest : public ::testing::Test {
   Outcome SpawnToEnd(const v1::SpawnRequest& r) {
     Outcome o;
     grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
     auto reader = stub_->Spawn(&ctx, r);
     v1::SpawnEvent ev;
     while (reader->Read(&ev)) {
@@ -123,6 +130,7 @@ class CapdIntegrationTest : public ::testing::Test {
   v1::Started SpawnRunning(v1::SpawnRequest r) {
     r.set_output(v1::OUTPUT_MODE_NULL);
     grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
     auto reader = stub_->Spawn(&ctx, r);
     v1::SpawnEvent ev;
     EXPECT_TRUE(reader->Read(&ev));
@@ -136,6 +144,7 @@ class CapdIntegrationTest : public ::testing::Test {
   std::vector<v1::SpawnInfo> List() {
     v1::ListSpawnsResponse resp;
     grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
     EXPECT_TRUE(stub_->ListSpawns(&ctx, v1::ListSpawnsRequest(), &resp).ok());
     return {resp.spawns().begin(), resp.spawns().end()};
   }
@@ -165,6 +174,7 @@ TEST_F(CapdIntegrationTest, ASpawnHoldsExactlyItsCapabilitiesInAllFiveSets) {
   req.set_pid(s.pid());
   v1::ProcessCapabilities caps;
   grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
   ASSERT_TRUE(stub_->GetProcessCapabilities(&ctx, req, &caps).ok());
   EXPECT_EQ(caps.principal(), "service:web");
   EXPECT_EQ(caps.ambient().names(0), "cap_net_bind_service");
@@ -279,6 +289,7 @@ TEST_F(CapdIntegrationTest, DriftAndRevocationAreReported) {
   absl::SleepFor(absl::Milliseconds(300));
   v1::CheckDriftResponse drift;
   grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
   ASSERT_TRUE(stub_->CheckDrift(&ctx, v1::CheckDriftRequest(), &drift).ok());
   ASSERT_EQ(drift.drifted_size(), 1);
   EXPECT_EQ(drift.drifted(0).pid(), d.pid());
@@ -330,6 +341,7 @@ TEST_F(CapdIntegrationTest, SpawnsOutliveKillNineAndAreReadoptedAfterRestart) {
   sig.set_signal(SIGTERM);
   v1::SignalResponse sig_resp;
   grpc::ClientContext sig_ctx;
+  sig_ctx.set_deadline(Deadline());
   ASSERT_TRUE(stub_->Signal(&sig_ctx, sig, &sig_resp).ok());
   bool exited = false;
   while (reader->Read(&ev)) exited = exited || ev.has_exited();

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -16,6 +17,8 @@
 
 namespace secureos::capd {
 namespace {
+
+constexpr int kExecTimeoutMs = 10000;
 
 enum Step : int {
   kSignals, kSetsid, kStdio, kCloseFds, kCgroup, kRlimit, kChdir, kSecurebits, kBounding,
@@ -104,14 +107,29 @@ absl::StatusOr<LaunchedProcess> Launch(SpawnPlan& plan) {
     cap_data[i].effective = cap_data[i].permitted = cap_data[i].inheritable = word;
   }
   const int last_cap = LastCap();
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer runtime intercepts libc calls in the child and needs its atfork handlers
+  // to leave its own locks usable there.
+  pid_t pid = ::fork();
+#else
   // _Fork: no atfork handlers, so no library lock is taken on the way into the child.
   pid_t pid = ::_Fork();
+#endif
   if (pid < 0) return ErrnoToStatus(errno, "fork");
   if (pid == 0) RunChild(plan, err_write.get(), last_cap, cap_data);
 
   err_write.Reset();
   plan.stdout_fd.Reset();
   plan.stderr_fd.Reset();
+  // The child reaches exec in microseconds; one stuck before it (a hung cwd on a network
+  // filesystem, say) must not hold this call forever.
+  pollfd pfd{err_read.get(), POLLIN, 0};
+  if (RetryOnEintr([&] { return ::poll(&pfd, 1, kExecTimeoutMs); }) == 0) {
+    ::kill(pid, SIGKILL);
+    RetryOnEintr([&] { return ::waitpid(pid, nullptr, 0); });
+    return absl::DeadlineExceededError(absl::StrCat(
+        "spawn of ", plan.argv[0], " did not reach exec within ", kExecTimeoutMs, " ms; killed"));
+  }
   ChildError e;
   ssize_t n = RetryOnEintr([&] { return ::read(err_read.get(), &e, sizeof(e)); });
   if (n == sizeof(e)) {
