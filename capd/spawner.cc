@@ -1,7 +1,6 @@
 #include "capd/spawner.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
@@ -67,9 +66,13 @@ struct ChildError {
   for (int cap = 0; cap <= last_cap; ++cap) {
     if (!p.caps.Has(cap) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) Fail(err_fd, kBounding);
   }
-  if (::setgroups(p.groups.size(), p.groups.data()) != 0) Fail(err_fd, kSetgroups);
-  if (::setresgid(p.gid, p.gid, p.gid) != 0) Fail(err_fd, kSetgid);
-  if (::setresuid(p.uid, p.uid, p.uid) != 0) Fail(err_fd, kSetuid);
+  // Raw syscalls, not the libc wrappers: glibc's setresuid & co. broadcast the change to
+  // every thread it knows of, and after _Fork it may still believe the parent's threads
+  // exist and wait for them forever. The child is single-threaded; the kernel call is all
+  // it needs.
+  if (::syscall(SYS_setgroups, p.groups.size(), p.groups.data()) != 0) Fail(err_fd, kSetgroups);
+  if (::syscall(SYS_setresgid, p.gid, p.gid, p.gid) != 0) Fail(err_fd, kSetgid);
+  if (::syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0) Fail(err_fd, kSetuid);
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   if (::syscall(SYS_capset, &header, cap_data) != 0) Fail(err_fd, kCapset);
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) Fail(err_fd, kAmbient);
