@@ -50,7 +50,8 @@ for d in sandboxd containerd-lite svcd monitord; do
   [[ -z "$sets" ]] || fail "$d (pid $pid) holds CAP_SETPCAP in: $sets"
 done
 capd_pid=$(pgrep -f -- "/capd --root $root\$") || fail "no pid for capd"
-has_setpcap "$capd_pid" | grep -q CapEff || fail "capd lacks CAP_SETPCAP"
+capd_sets=$(has_setpcap "$capd_pid")
+[[ "$capd_sets" == *CapEff:* ]] || fail "capd lacks CAP_SETPCAP in its effective set"
 
 kill -TERM "$up_pid"
 rc=0
