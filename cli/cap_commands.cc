@@ -52,8 +52,14 @@ std::unique_ptr<Capd::Stub> Stub(const Options& o) {
                                            grpc::InsecureChannelCredentials()));
 }
 
-void SetDeadline(const Options& o, grpc::ClientContext* ctx) {
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + o.timeout));
+// One unary call to capd with the --timeout deadline.
+template <typename Request, typename Response>
+absl::Status Call(const Options& o,
+                  grpc::Status (Capd::Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                  const Request& request, Response* response) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + o.timeout));
+  return FromGrpcStatus((Stub(o).get()->*method)(&ctx, request, response));
 }
 
 std::string Json(const google::protobuf::Message& m) {
@@ -131,9 +137,7 @@ int Get(const Options& o, const std::vector<std::string>& args, std::ostream& ou
   capd::v1::GetProcessCapabilitiesRequest req;
   req.set_pid(pid);
   capd::v1::ProcessCapabilities resp;
-  grpc::ClientContext ctx;
-  SetDeadline(o, &ctx);
-  absl::Status s = FromGrpcStatus(Stub(o)->GetProcessCapabilities(&ctx, req, &resp));
+  absl::Status s = Call(o, &Capd::Stub::GetProcessCapabilities, req, &resp);
   if (!s.ok()) return Fail(err, "cap get", s);
   if (o.json) {
     out << Json(resp) << "\n";
@@ -145,9 +149,7 @@ int Get(const Options& o, const std::vector<std::string>& args, std::ostream& ou
 
 int Audit(const Options& o, std::ostream& out, std::ostream& err) {
   capd::v1::AuditResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(o, &ctx);
-  absl::Status s = FromGrpcStatus(Stub(o)->Audit(&ctx, capd::v1::AuditRequest(), &resp));
+  absl::Status s = Call(o, &Capd::Stub::Audit, capd::v1::AuditRequest(), &resp);
   if (!s.ok()) return Fail(err, "cap audit", s);
   if (o.json) {
     out << Json(resp) << "\n";
@@ -189,9 +191,7 @@ int Grant(const Options& o, const CapOptions& c, const std::vector<std::string>&
   if (!action.ok()) return Usage(err, std::string(action.status().message()));
   req.set_on_revoke(*action);
   capd::v1::Grant resp;
-  grpc::ClientContext ctx;
-  SetDeadline(o, &ctx);
-  absl::Status s = FromGrpcStatus(Stub(o)->GrantCapabilities(&ctx, req, &resp));
+  absl::Status s = Call(o, &Capd::Stub::GrantCapabilities, req, &resp);
   if (!s.ok()) return Fail(err, "cap grant", s);
   if (o.json) {
     out << Json(resp) << "\n";
@@ -209,9 +209,7 @@ int Revoke(const Options& o, const std::vector<std::string>& args, std::ostream&
   capd::v1::RevokeRequest req;
   req.set_principal(args[0]);
   capd::v1::RevokeResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(o, &ctx);
-  absl::Status s = FromGrpcStatus(Stub(o)->RevokeGrant(&ctx, req, &resp));
+  absl::Status s = Call(o, &Capd::Stub::RevokeGrant, req, &resp);
   if (!s.ok()) return Fail(err, "cap revoke", s);
   if (o.json) {
     out << Json(resp) << "\n";
@@ -227,9 +225,7 @@ int Revoke(const Options& o, const std::vector<std::string>& args, std::ostream&
 
 int Grants(const Options& o, std::ostream& out, std::ostream& err) {
   capd::v1::ListGrantsResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(o, &ctx);
-  absl::Status s = FromGrpcStatus(Stub(o)->ListGrants(&ctx, capd::v1::ListGrantsRequest(), &resp));
+  absl::Status s = Call(o, &Capd::Stub::ListGrants, capd::v1::ListGrantsRequest(), &resp);
   if (!s.ok()) return Fail(err, "cap grants", s);
   if (o.json) {
     out << Json(resp) << "\n";
@@ -307,9 +303,7 @@ int Exec(const Options& o, const CapOptions& c, const std::vector<std::string>& 
 
 int Ps(const Options& o, std::ostream& out, std::ostream& err) {
   capd::v1::ListSpawnsResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(o, &ctx);
-  absl::Status s = FromGrpcStatus(Stub(o)->ListSpawns(&ctx, capd::v1::ListSpawnsRequest(), &resp));
+  absl::Status s = Call(o, &Capd::Stub::ListSpawns, capd::v1::ListSpawnsRequest(), &resp);
   if (!s.ok()) return Fail(err, "cap ps", s);
   if (o.json) {
     out << Json(resp) << "\n";
@@ -338,17 +332,13 @@ int Kill(const Options& o, const std::vector<std::string>& args, std::ostream& e
   req.set_id(args[0]);
   req.set_signal(sig);
   capd::v1::SignalResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(o, &ctx);
-  absl::Status s = FromGrpcStatus(Stub(o)->Signal(&ctx, req, &resp));
+  absl::Status s = Call(o, &Capd::Stub::Signal, req, &resp);
   return s.ok() ? kExitOk : Fail(err, "cap kill", s);
 }
 
 int Drift(const Options& o, std::ostream& out, std::ostream& err) {
   capd::v1::CheckDriftResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(o, &ctx);
-  absl::Status s = FromGrpcStatus(Stub(o)->CheckDrift(&ctx, capd::v1::CheckDriftRequest(), &resp));
+  absl::Status s = Call(o, &Capd::Stub::CheckDrift, capd::v1::CheckDriftRequest(), &resp);
   if (!s.ok()) return Fail(err, "cap drift", s);
   if (o.json) {
     out << Json(resp) << "\n";
