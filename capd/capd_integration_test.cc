@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "capd/cap_set.h"
 #include "capd/proc_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -31,6 +32,7 @@ using test::TempRoot;
 
 constexpr uint32_t kNobody = 65534;
 constexpr uint64_t kNetBindService = uint64_t{1} << CAP_NET_BIND_SERVICE;
+constexpr char kGrantable[] = "cap_net_bind_service,cap_kill,cap_chown,cap_sys_admin";
 
 // Every call of this test fails rather than hangs.
 std::chrono::system_clock::time_point Deadline() {
@@ -44,7 +46,8 @@ class CapdIntegrationTest : public ::testing::Test {
     test::WriteFileOrDie(probe(), test::ReadFileOrEmpty(test::Runfile("capd/testing/cap_probe")), 0755);
     test::WriteFileOrDie(root_ / "etc/secureos/capd.conf",
                          "server { socket_mode: \"0666\" event_ring_capacity: 1024 "
-                         "shutdown_timeout_ms: 2000 }\ndrift_check_interval_seconds: 1\n");
+                         "shutdown_timeout_ms: 2000 }\ndrift_check_interval_seconds: 1\n"
+                         "grantable_capabilities: \"" + std::string(kGrantable) + "\"\n");
     ASSERT_TRUE(StartCapd());
   }
 
@@ -281,6 +284,22 @@ TEST_F(CapdIntegrationTest, OnlyRootOrPeersGrantRevokeAndSpawn) {
       root_, {"cap", "exec", "--user", "nobody", "--caps", "cap_kill", "--", probe(), "ids"});
   EXPECT_EQ(root_exec.exit_code, 0) << root_exec.err;
   EXPECT_EQ(root_exec.out, "65534 65534 65534\n");
+}
+
+TEST_F(CapdIntegrationTest, CapdsBoundingSetIsWhatItMayGrantPlusWhatItUses) {
+  absl::StatusOr<ProcStatus> self = ReadProcStatus(capd_->pid());
+  ASSERT_TRUE(self.ok()) << self.status();
+  CapSet expected = CapSet::Parse(kGrantable)->Union(*CapSet::Parse(
+      "cap_setpcap,cap_setuid,cap_setgid,cap_kill,cap_chown,cap_fowner,cap_dac_override,"
+      "cap_sys_resource"));
+  // capd started with this test's bounding set, which may already lack some of them.
+  const CapSet inherited = ReadProcStatus(::getpid())->bounding;
+  EXPECT_EQ(self->bounding.ToString(),
+            CapSet::FromMask(expected.mask() & inherited.mask()).ToString());
+  EXPECT_FALSE(self->bounding.Has(CAP_SYS_MODULE));
+  grpc::Status s = Grant("service:x", "cap_sys_module");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("cap_sys_module not in capd's grantable_capabilities"));
 }
 
 TEST_F(CapdIntegrationTest, DriftAndRevocationAreReported) {

@@ -85,11 +85,13 @@ std::string CallerPrincipal(const Caller& caller) { return UidPrincipal(caller.c
 }  // namespace
 
 CapdService::CapdService(DaemonCore* core, std::unique_ptr<GrantStore> grants,
-                         std::unique_ptr<SpawnRegistry> spawns, absl::Duration drift_interval)
+                         std::unique_ptr<SpawnRegistry> spawns, absl::Duration drift_interval,
+                         CapSet grantable)
     : BasicService(core),
       grants_(std::move(grants)),
       spawns_(std::move(spawns)),
       drift_interval_(drift_interval),
+      grantable_(grantable),
       maintenance_([this] { Maintain(); }) {}
 
 CapdService::~CapdService() {
@@ -208,6 +210,11 @@ grpc::Status CapdService::GrantCapabilities(grpc::ServerContext* ctx, const v1::
         valid.ok() ? "" : absl::StrCat(valid.message(), "; "),
         "ttl_seconds: must be from 1 to 2^40 when set, got ", request->ttl_seconds()));
   }
+  if (valid.ok() && !record.caps.IsSubsetOf(grantable_)) {
+    valid = absl::InvalidArgumentError(absl::StrCat(
+        "capabilities: ", record.caps.Minus(grantable_).ToString(),
+        " not in capd's grantable_capabilities (capd.conf); capd cannot hand it out"));
+  }
   if (!valid.ok()) return ToGrpcStatus(valid);
   record.created = absl::Now();
   if (request->has_ttl_seconds()) {
@@ -315,7 +322,10 @@ absl::StatusOr<CapSet> CapdService::CheckSpawnPolicy(const v1::SpawnRequest& req
   const std::string principal = *ParsePrincipal(request.principal());
   std::optional<GrantRecord> grant = grants_->Find(principal);
   std::string refusal;
-  if (!grant) {
+  if (!caps.IsSubsetOf(grantable_)) {
+    refusal = absl::StrCat(caps.Minus(grantable_).ToString(),
+                           " is not in capd's grantable_capabilities");
+  } else if (!grant) {
     refusal = absl::StrCat("no grant in force for ", principal,
                            " (none was made, it was revoked, or its lease expired)");
   } else if (!caps.IsSubsetOf(grant->caps)) {

@@ -19,7 +19,8 @@ class CapdService : public BasicService<v1::Capd> {
  public:
   // Starts the maintenance thread (lease expiry, drift checks every `drift_interval`).
   CapdService(DaemonCore* core, std::unique_ptr<GrantStore> grants,
-              std::unique_ptr<SpawnRegistry> spawns, absl::Duration drift_interval);
+              std::unique_ptr<SpawnRegistry> spawns, absl::Duration drift_interval,
+              CapSet grantable);
   ~CapdService() override;
 
   static MethodTable AccessTable();
@@ -60,6 +61,7 @@ class CapdService : public BasicService<v1::Capd> {
   std::unique_ptr<GrantStore> grants_;
   std::unique_ptr<SpawnRegistry> spawns_;
   const absl::Duration drift_interval_;
+  const CapSet grantable_;  // Nothing outside it is granted or spawned.
   absl::Notification stop_;
   std::thread maintenance_;
 };

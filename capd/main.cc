@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "capd/capd_service.h"
 #include "capd/default_config.h"
+#include "capd/self_confinement.h"
 #include "common/daemon_main.h"
 #include "common/paths.h"
 #include "proto/capd.pb.h"
@@ -12,13 +13,31 @@
 namespace secureos::capd {
 namespace {
 
-void Validate(const google::protobuf::Message*, const google::protobuf::Message& next,
+void Validate(const google::protobuf::Message* running, const google::protobuf::Message& next,
               FieldErrors* errors) {
   const auto& c = static_cast<const v1::CapdConfig&>(next);
+  absl::StatusOr<CapSet> grantable = CapSet::Parse(c.grantable_capabilities());
+  if (c.grantable_capabilities().empty()) {
+    errors->Add("grantable_capabilities", "required (capability names, comma-separated)");
+  } else if (!grantable.ok()) {
+    errors->Add("grantable_capabilities", grantable.status().message());
+  }
+  if (running != nullptr && static_cast<const v1::CapdConfig*>(running)->grantable_capabilities() !=
+                                c.grantable_capabilities()) {
+    errors->Add("grantable_capabilities", "changing it needs a restart");
+  }
   if (c.drift_check_interval_seconds() < 1 || c.drift_check_interval_seconds() > 3600) {
     errors->Add("drift_check_interval_seconds",
                 absl::StrCat("required, from 1 to 3600, got ", c.drift_check_interval_seconds()));
   }
+}
+
+CapSet Grantable(const google::protobuf::Message& config) {
+  return *CapSet::Parse(static_cast<const v1::CapdConfig&>(config).grantable_capabilities());
+}
+
+absl::Status Confine(const google::protobuf::Message& config) {
+  return ConfineBoundingSet(Grantable(config).Union(CapdOwnNeeds()));
 }
 
 absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
@@ -30,7 +49,8 @@ absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
   std::vector<ServiceEntry> services;
   services.push_back(ServiceEntry{
       std::make_unique<CapdService>(&core, std::move(grants), std::move(spawns),
-                                    absl::Seconds(config->drift_check_interval_seconds())),
+                                    absl::Seconds(config->drift_check_interval_seconds()),
+                                    Grantable(*config)),
       ServiceDescriptorOf<v1::Capd>(), CapdService::AccessTable()});
   return services;
 }
@@ -45,7 +65,8 @@ int main(int argc, char** argv) {
   spec.config_prototype = &prototype;
   spec.embedded_config = secureos::embedded::kDefaultConfig;
   spec.validate = secureos::capd::Validate;
-  spec.keeps_setpcap = true;  // The sole holder: it sets securebits and bounding sets of spawns.
+  spec.keeps_setpcap = true;
+  spec.confine = secureos::capd::Confine;  // The sole holder: it sets securebits and bounding sets of spawns.
   spec.make_services = secureos::capd::MakeServices;
   return secureos::DaemonMain(argc, argv, spec);
 }

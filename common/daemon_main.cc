@@ -124,6 +124,12 @@ int Run(const DaemonSpec& spec, const std::string& root, const std::string& conf
     Log(LogLevel::kError, "invalid configuration", {{"error", std::string(source.status().message())}});
     return 1;
   }
+  if (spec.confine) {
+    if (absl::Status s = spec.confine(*config.current()); !s.ok()) {
+      Log(LogLevel::kError, "cannot confine the daemon", {{"error", std::string(s.message())}});
+      return 1;
+    }
+  }
   const ServerConfig server_config = **ServerBlock(*config.current());
   EventRing events(spec.name, server_config.event_ring_capacity());
   AccessPolicy policy(server_config);

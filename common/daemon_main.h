@@ -50,6 +50,9 @@ struct DaemonSpec {
   // Only capd keeps CAP_SETPCAP; every other daemon drops it from all five sets before any
   // thread exists and refuses to run if it cannot.
   bool keeps_setpcap = false;
+  // Called once with the loaded configuration, before any thread exists: the place for a
+  // daemon to give up privileges it will not need. Optional; an error stops the daemon.
+  std::function<absl::Status(const google::protobuf::Message& config)> confine;
   // Builds the daemon's services once the core exists.
   std::function<absl::StatusOr<std::vector<ServiceEntry>>(DaemonCore& core)> make_services;
 };

@@ -28,7 +28,7 @@ constexpr uid_t kNobody = 65534;
 std::string Config(const std::string& mode, const std::string& extra = "") {
   return absl::StrCat("server {\n  socket_mode: \"", mode,
                       "\"\n  event_ring_capacity: 256\n  shutdown_timeout_ms: 2000\n", extra,
-                      "}\ndrift_check_interval_seconds: 30\n");
+                      "}\ndrift_check_interval_seconds: 30\ngrantable_capabilities: \"cap_kill\"\n");
 }
 
 class CapdTest : public ::testing::Test {
@@ -138,13 +138,13 @@ TEST_F(CapdTest, ARequestMissingARequiredFieldIsInvalidArgumentNamingIt) {
 TEST_F(CapdTest, AnInvalidReloadIsRefusedWithFileLineAndFieldAndTheOldConfigStays) {
   ASSERT_TRUE(StartCapd(Config("0666"))) << Log();
   WriteFileOrDie(config_path(), "server {\n  socket_mode: \"0666\"\n  event_ring_capacity: 3\n"
-                                 "  shutdown_timeout_ms: 2000\n}\ndrift_check_interval_seconds: 30\n");
+                                 "  shutdown_timeout_ms: 2000\n}\ndrift_check_interval_seconds: 30\ngrantable_capabilities: \"cap_kill\"\n");
   RunResult bad = Secctl({"reload", "capd"});
   EXPECT_EQ(bad.exit_code, 5) << bad.out << bad.err;
   EXPECT_THAT(bad.err, HasSubstr(config_path() +
                                  ":3: server.event_ring_capacity: required, from 16 to 1048576"));
   WriteFileOrDie(config_path(), "server { socket_mode: \"0666\" \n bogus: 1 }\n"
-                                 "drift_check_interval_seconds: 30\n");
+                                 "drift_check_interval_seconds: 30\ngrantable_capabilities: \"cap_kill\"\n");
   ASSERT_TRUE(capd_->Signal(SIGHUP));  // Same refusal through the signal.
   // Still serving under the old configuration: nobody is still not an admin.
   EXPECT_EQ(Secctl({"reload", "capd"}, kNobody).exit_code, 4);
@@ -199,7 +199,7 @@ TEST_F(CapdTest, ReadinessAndStoppingReachSystemdThroughNotifySocket) {
 
 TEST_F(CapdTest, AnInvalidConfigAtStartNamesFileLineAndField) {
   WriteFileOrDie(config_path(), "server {\n  socket_mode: \"0666\"\n  shutdown_timeout_ms: 5\n}\n"
-                                 "drift_check_interval_seconds: 30\n");
+                                 "drift_check_interval_seconds: 30\ngrantable_capabilities: \"cap_kill\"\n");
   RunResult r = RunProcess({Runfile("capd/capd"), "--root", root_.path()}, {}, absl::Seconds(20));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr(config_path() + ":3: server.shutdown_timeout_ms: required, from "
