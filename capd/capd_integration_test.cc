@@ -11,10 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "capd/cap_set.h"
 #include "capd/proc_status.h"
+#include "common/fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/capd.grpc.pb.h"
@@ -300,6 +304,35 @@ TEST_F(CapdIntegrationTest, CapdsBoundingSetIsWhatItMayGrantPlusWhatItUses) {
   grpc::Status s = Grant("service:x", "cap_sys_module");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("cap_sys_module not in capd's grantable_capabilities"));
+}
+
+// Counts zombies whose parent is `parent`.
+int ZombieChildren(pid_t parent) {
+  int n = 0;
+  const std::string children =
+      test::ReadFileOrEmpty(absl::StrCat("/proc/", parent, "/task/", parent, "/children"));
+  for (absl::string_view line : absl::StrSplit(children, ' ', absl::SkipEmpty())) {
+    pid_t pid;
+    if (absl::SimpleAtoi(line, &pid) && ReadState(pid).value_or('?') == 'Z') ++n;
+  }
+  return n;
+}
+
+TEST_F(CapdIntegrationTest, WhatASpawnLeavesBehindIsReparentedToCapdAndReaped) {
+  ASSERT_TRUE(Grant("service:daemonizer", "cap_kill").ok());
+  // The shell exits at once; its background child is orphaned and must land on capd.
+  Outcome o = SpawnToEnd(Request("service:daemonizer",
+                                 {"/bin/sh", "-c", "/bin/sleep 1 & echo $!"}, ""));
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  pid_t orphan;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(o.out), &orphan)) << o.out;
+  spawned_.push_back(orphan);
+  absl::StatusOr<std::string> status = ReadFile(absl::StrCat("/proc/", orphan, "/status"));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_THAT(*status, HasSubstr(absl::StrCat("PPid:\t", capd_->pid(), "\n")));
+  absl::SleepFor(absl::Milliseconds(2500));  // It exits after 1 s; capd's monitor reaps it.
+  EXPECT_NE(::access(absl::StrCat("/proc/", orphan).c_str(), F_OK), 0) << "left as a zombie";
+  EXPECT_EQ(ZombieChildren(capd_->pid()), 0);
 }
 
 TEST_F(CapdIntegrationTest, DriftAndRevocationAreReported) {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <signal.h>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "capd/principal.h"
@@ -351,9 +352,12 @@ grpc::Status CapdService::Spawn(grpc::ServerContext* ctx, const v1::SpawnRequest
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
   SECUREOS_ASSIGN_OR_RETURN_GRPC(SpawnPlan plan, BuildSpawnPlan(*request));
   SECUREOS_ASSIGN_OR_RETURN_GRPC(CapSet caps, CheckSpawnPolicy(*request, plan.caps, caller));
+  spawns_->BeginLaunch();
+  absl::Cleanup launched = [this] { spawns_->EndLaunch(); };
   SECUREOS_ASSIGN_OR_RETURN_GRPC(LaunchedProcess process, Launch(plan));
   const pid_t pid = process.pid;
   SECUREOS_ASSIGN_OR_RETURN_GRPC(std::string id, spawns_->Add(std::move(process), plan));
+  std::move(launched).Invoke();
   CapabilityEvent d;
   d.set_principal(plan.principal);
   d.set_capabilities(caps.ToString());

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -68,6 +69,9 @@ absl::StatusOr<std::unique_ptr<SpawnRegistry>> SpawnRegistry::Open(const std::st
   }
   std::unique_ptr<SpawnRegistry> r(new SpawnRegistry(state_dir + "/spawns.textproto", events,
                                                      std::move(epoll), std::move(wake)));
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    return ErrnoToStatus(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+  }
   SECUREOS_RETURN_IF_ERROR(r->Readopt());
   r->monitor_ = std::thread([p = r.get()] { p->MonitorLoop(); });
   return r;
@@ -197,7 +201,35 @@ void SpawnRegistry::MonitorLoop() {
     for (int i = 0; i < n; ++i) {
       if (events[i].data.u64 != 0) HandleReady(events[i].data.u64);
     }
+    ReapOrphans();
     if (n > 0) changed_.SignalAll();
+  }
+}
+
+void SpawnRegistry::BeginLaunch() {
+  absl::MutexLock lock(&mu_);
+  ++pending_launches_;
+}
+
+void SpawnRegistry::EndLaunch() {
+  absl::MutexLock lock(&mu_);
+  --pending_launches_;
+}
+
+void SpawnRegistry::ReapOrphans() {
+  if (pending_launches_ > 0) return;
+  for (;;) {
+    siginfo_t info{};
+    // Peek first: the exit status of a registered spawn belongs to Finish.
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+    for (const auto& [id, s] : spawns_) {
+      if (!s->exited && s->own_child && s->pid == info.si_pid) {
+        Finish(*s);  // Its pidfd event is on its way; take it now.
+        break;
+      }
+    }
+    // Reap it if Finish did not (an orphan of some spawn, re-parented to capd).
+    ::waitpid(info.si_pid, nullptr, WNOHANG);
   }
 }
 

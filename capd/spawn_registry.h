@@ -8,6 +8,9 @@
 //   OUTPUT_MODE_STREAM). Exit codes and rusage are known for capd's own children; for
 //   re-adopted ones (no longer capd's children) only the fact of the exit is.
 // - Spawns are never killed because capd stops: they run in their own sessions.
+// - capd is a subreaper (PR_SET_CHILD_SUBREAPER): descendants that a spawn leaves behind
+//   (double-forking daemons) are re-parented to capd instead of init, and the monitor reaps
+//   them when they exit without taking the exit status of a registered spawn.
 #ifndef SECUREOS_CAPD_SPAWN_REGISTRY_H_
 #define SECUREOS_CAPD_SPAWN_REGISTRY_H_
 
@@ -37,6 +40,11 @@ class SpawnRegistry {
                                                              EventRing* events);
   ~SpawnRegistry();
 
+  // Brackets a Launch through Add: while a launch is pending, orphans are not reaped, so a
+  // child that exits before it is registered keeps its exit status for Finish.
+  void BeginLaunch();
+  void EndLaunch();
+
   // Takes over a launched process; returns its spawn id.
   absl::StatusOr<std::string> Add(LaunchedProcess process, const SpawnPlan& plan);
 
@@ -63,6 +71,7 @@ class SpawnRegistry {
   explicit SpawnRegistry(std::string state_path, EventRing* events, UniqueFd epoll, UniqueFd wake);
   absl::Status Readopt();
   void MonitorLoop();
+  void ReapOrphans() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleReady(uint64_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DrainOutput(Spawn& s, int which) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Finish(Spawn& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -83,6 +92,7 @@ class SpawnRegistry {
   std::map<uint64_t, Spawn*> keys_ ABSL_GUARDED_BY(mu_);  // epoll key -> spawn.
   uint64_t next_key_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int pending_launches_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace secureos::capd
