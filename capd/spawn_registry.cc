@@ -196,13 +196,22 @@ void SpawnRegistry::MonitorLoop() {
       Log(LogLevel::kError, "epoll_wait failed", {{"errno", strerror(errno)}});
       return;
     }
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return;
-    for (int i = 0; i < n; ++i) {
-      if (events[i].data.u64 != 0) HandleReady(events[i].data.u64);
+    std::optional<StateSnapshot> state;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.u64 != 0) HandleReady(events[i].data.u64);
+      }
+      ReapOrphans();
+      if (n > 0) changed_.SignalAll();
+      if (state_dirty_) state = SnapshotLocked();
+      state_dirty_ = false;
     }
-    ReapOrphans();
-    if (n > 0) changed_.SignalAll();
+    if (state.has_value()) {
+      absl::Status s = WriteSnapshot(*state);
+      if (!s.ok()) Log(LogLevel::kError, "could not persist spawns", {{"error", std::string(s.message())}});
+    }
   }
 }
 
@@ -297,7 +306,7 @@ void SpawnRegistry::Finish(Spawn& s) {
   *ev.mutable_exited() = s.exit;
   s.history.push_back(ev);
   PublishExit(s);
-  (void)PersistLocked();
+  state_dirty_ = true;
   changed_.SignalAll();
 }
 
@@ -321,7 +330,17 @@ void SpawnRegistry::PublishExit(const Spawn& s) {
   events_->Publish(std::move(event));
 }
 
-absl::Status SpawnRegistry::PersistLocked() const {
+absl::Status SpawnRegistry::PersistLocked() const { return WriteSnapshot(SnapshotLocked()); }
+
+absl::Status SpawnRegistry::WriteSnapshot(const StateSnapshot& snapshot) const {
+  absl::MutexLock lock(&write_mu_);
+  if (snapshot.generation <= written_generation_) return absl::OkStatus();
+  SECUREOS_RETURN_IF_ERROR(WriteFileAtomically(state_path_, snapshot.text));
+  written_generation_ = snapshot.generation;
+  return absl::OkStatus();
+}
+
+SpawnRegistry::StateSnapshot SpawnRegistry::SnapshotLocked() const {
   v1::SpawnsState state;
   for (const auto& [id, s] : spawns_) {
     if (s->exited) continue;
@@ -336,9 +355,11 @@ absl::Status SpawnRegistry::PersistLocked() const {
     rec->set_securebits(s->securebits);
     rec->set_trace_id(s->trace_id);
   }
-  std::string text;
-  google::protobuf::TextFormat::PrintToString(state, &text);
-  return WriteFileAtomically(state_path_, text);
+  StateSnapshot snapshot;
+  snapshot.generation = ++state_generation_;
+  google::protobuf::TextFormat::PrintToString(state, &snapshot.text);
+  snapshot.text.insert(0, "# capd spawns; written by capd.\n");
+  return snapshot;
 }
 
 absl::Status SpawnRegistry::Follow(const std::string& id,

@@ -77,6 +77,15 @@ class SpawnRegistry {
   void Finish(Spawn& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Watch(Spawn& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status PersistLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A numbered snapshot of the state file's content, built under the lock.
+  struct StateSnapshot {
+    uint64_t generation = 0;
+    std::string text;
+  };
+  StateSnapshot SnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes a snapshot unless a newer one was written already, so that writers racing from
+  // the request path and the monitor never put an older state over a newer one.
+  absl::Status WriteSnapshot(const StateSnapshot& snapshot) const;
   v1::SpawnInfo InfoLocked(const Spawn& s) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PublishExit(const Spawn& s);
 
@@ -93,6 +102,13 @@ class SpawnRegistry {
   uint64_t next_key_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int pending_launches_ ABSL_GUARDED_BY(mu_) = 0;
+  // An exit is recorded in memory and followers are told at once; the state file catches up
+  // right after, off their path. A crash in between only makes a restarted capd find that
+  // spawn's pid gone and report it as exited.
+  bool state_dirty_ ABSL_GUARDED_BY(mu_) = false;
+  mutable uint64_t state_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable absl::Mutex write_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  mutable uint64_t written_generation_ ABSL_GUARDED_BY(write_mu_) = 0;
 };
 
 }  // namespace secureos::capd
