@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -333,6 +334,43 @@ TEST_F(CapdIntegrationTest, WhatASpawnLeavesBehindIsReparentedToCapdAndReaped) {
   absl::SleepFor(absl::Milliseconds(2500));  // It exits after 1 s; capd's monitor reaps it.
   EXPECT_NE(::access(absl::StrCat("/proc/", orphan).c_str(), F_OK), 0) << "left as a zombie";
   EXPECT_EQ(ZombieChildren(capd_->pid()), 0);
+}
+
+// The rest of the child's set-up: new session, only stdio open, rlimits, cgroup, output files.
+TEST_F(CapdIntegrationTest, ASpawnGetsItsSessionFdsRlimitsCgroupAndOutputFiles) {
+  ASSERT_TRUE(Grant("service:setup", "cap_kill").ok());
+  const std::string cgroup = absl::StrCat("/sys/fs/cgroup/pids/secureos-test-", ::getpid());
+  ASSERT_EQ(::mkdir(cgroup.c_str(), 0755), 0) << "the test needs the v1 pids hierarchy: "
+                                                << strerror(errno);
+  absl::Cleanup remove_cgroup = [&] { ::rmdir(cgroup.c_str()); };
+  v1::SpawnRequest r = Request(
+      "service:setup",
+      {"/bin/sh", "-c",
+       // The glob's own directory fd is 3; anything capd leaked would be above it.
+       "for f in /proc/self/fd/*; do printf '%s ' \"${f##*/}\"; done; echo; "
+       "echo sid=$(cut -d' ' -f6 /proc/$$/stat) pid=$$; ulimit -n; grep :pids: /proc/self/cgroup; "
+       "pwd; echo to-stderr >&2"},
+      "");
+  r.set_cwd("/tmp");
+  r.set_cgroup(cgroup);
+  common::v1::Rlimit* nofile = r.add_rlimits();
+  nofile->set_resource(common::v1::RLIMIT_RESOURCE_NOFILE);
+  nofile->set_hard(64);
+  r.set_output(v1::OUTPUT_MODE_FILES);
+  r.set_stdout_path(root_ / "out.log");
+  r.set_stderr_path(root_ / "err.log");
+  Outcome o = SpawnToEnd(r);
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_EQ(o.code, 0);
+  ASSERT_FALSE(o.events.empty());
+  const pid_t pid = o.events[0].started().pid();
+  const std::string out = test::ReadFileOrEmpty(root_ / "out.log");
+  EXPECT_THAT(out, HasSubstr("0 1 2 3 \n"));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("sid=", pid, " pid=", pid, "\n")));
+  EXPECT_THAT(out, HasSubstr("\n64\n"));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat(":pids:/secureos-test-", ::getpid(), "\n")));
+  EXPECT_THAT(out, HasSubstr("\n/tmp\n"));
+  EXPECT_EQ(test::ReadFileOrEmpty(root_ / "err.log"), "to-stderr\n");
 }
 
 TEST_F(CapdIntegrationTest, DriftAndRevocationAreReported) {
