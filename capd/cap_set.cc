@@ -2,6 +2,7 @@
 
 #include <sys/capability.h>
 
+#include <array>
 #include <fstream>
 #include <memory>
 
@@ -89,12 +90,28 @@ std::vector<int> CapSet::Numbers() const {
   return out;
 }
 
+namespace {
+
+// libcap's names, asked once: cap_to_name allocates on every call, and a process
+// inspection names up to five full sets.
+const std::array<std::string, 64>& NameTable() {
+  static const auto* const table = [] {
+    auto* t = new std::array<std::string, 64>;
+    for (int cap = 0; cap < 64; ++cap) {
+      CapText name(cap_to_name(cap));
+      (*t)[cap] = name != nullptr ? name.get() : absl::StrCat(cap);
+    }
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
 std::vector<std::string> CapSet::Names() const {
+  const std::array<std::string, 64>& table = NameTable();
   std::vector<std::string> out;
-  for (int cap : Numbers()) {
-    CapText name(cap_to_name(cap));
-    out.push_back(name != nullptr ? name.get() : absl::StrCat(cap));
-  }
+  for (int cap : Numbers()) out.push_back(table[cap]);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,11 +50,22 @@ class CapdIntegrationTest : public ::testing::Test {
   void SetUp() override {
     test::InstallSecctl(root_);
     test::WriteFileOrDie(probe(), test::ReadFileOrEmpty(test::Runfile("capd/testing/cap_probe")), 0755);
+    WriteConfig("");
+    ASSERT_TRUE(StartCapd());
+  }
+
+  void WriteConfig(const std::string& extra) {
     test::WriteFileOrDie(root_ / "etc/secureos/capd.conf",
                          "server { socket_mode: \"0666\" event_ring_capacity: 1024 "
                          "shutdown_timeout_ms: 2000 }\ndrift_check_interval_seconds: 1\n"
-                         "grantable_capabilities: \"" + std::string(kGrantable) + "\"\n");
-    ASSERT_TRUE(StartCapd());
+                         "grantable_capabilities: \"" + std::string(kGrantable) + "\"\n" + extra);
+  }
+
+  grpc::Status Reload() {
+    common::v1::ReloadResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    return stub_->Reload(&ctx, common::v1::ReloadRequest(), &resp);
   }
 
   void TearDown() override {
@@ -437,6 +449,46 @@ TEST_F(CapdIntegrationTest, SpawnsOutliveKillNineAndAreReadoptedAfterRestart) {
   while (reader->Read(&ev)) exited = exited || ev.has_exited();
   EXPECT_TRUE(exited);
   EXPECT_TRUE(reader->Finish().ok());
+}
+
+}  // namespace
+}  // namespace secureos::capd
+
+namespace secureos::capd {
+namespace {
+
+TEST_F(CapdIntegrationTest, OnlyTheNewestExitedSpawnsAreRemembered) {
+  WriteConfig("exited_spawns_kept: 2\n");
+  ASSERT_TRUE(Reload().ok());
+  ASSERT_TRUE(Grant("service:batch", "cap_kill").ok());
+  std::vector<std::string> ids;
+  auto run = [&] {
+    Outcome o = SpawnToEnd(Request("service:batch", {"/bin/true"}, "cap_kill"));
+    ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+    ids.push_back(o.events.front().started().id());
+  };
+  auto listed = [&] {
+    std::vector<std::string> out;
+    for (const auto& s : List()) out.push_back(s.id());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  for (int i = 0; i < 3; ++i) run();
+  EXPECT_EQ(listed(), sorted({ids[1], ids[2]}));
+
+  WriteConfig("exited_spawns_kept: 3\n");
+  ASSERT_TRUE(Reload().ok());
+  for (int i = 0; i < 2; ++i) run();
+  EXPECT_EQ(listed(), sorted({ids[2], ids[3], ids[4]}));
+
+  WriteConfig("exited_spawns_kept: 2000000\n");
+  grpc::Status refused = Reload();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("exited_spawns_kept: at most 1000000"));
 }
 
 }  // namespace

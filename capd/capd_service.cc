@@ -86,12 +86,10 @@ std::string CallerPrincipal(const Caller& caller) { return UidPrincipal(caller.c
 }  // namespace
 
 CapdService::CapdService(DaemonCore* core, std::unique_ptr<GrantStore> grants,
-                         std::unique_ptr<SpawnRegistry> spawns, absl::Duration drift_interval,
-                         CapSet grantable)
+                         std::unique_ptr<SpawnRegistry> spawns, CapSet grantable)
     : BasicService(core),
       grants_(std::move(grants)),
       spawns_(std::move(spawns)),
-      drift_interval_(drift_interval),
       grantable_(grantable),
       maintenance_([this] { Maintain(); }) {}
 
@@ -129,8 +127,12 @@ void CapdService::Publish(EventKind kind, common::v1::Severity severity,
   core()->events().Publish(std::move(e));
 }
 
+absl::Duration CapdService::DriftInterval() const {
+  return absl::Seconds(core()->config().Get<v1::CapdConfig>()->drift_check_interval_seconds());
+}
+
 void CapdService::Maintain() {
-  while (!stop_.WaitForNotificationWithTimeout(drift_interval_)) {
+  while (!stop_.WaitForNotificationWithTimeout(DriftInterval())) {
     absl::StatusOr<std::vector<GrantRecord>> expired = grants_->Expire();
     if (!expired.ok()) {
       Log(LogLevel::kError, "could not expire leases", {{"error", std::string(expired.status().message())}});

@@ -17,10 +17,10 @@ namespace secureos::capd {
 
 class CapdService : public BasicService<v1::Capd> {
  public:
-  // Starts the maintenance thread (lease expiry, drift checks every `drift_interval`).
+  // Starts the maintenance thread: lease expiry and drift checks, every
+  // drift_check_interval_seconds of the configuration in force (so a reload applies).
   CapdService(DaemonCore* core, std::unique_ptr<GrantStore> grants,
-              std::unique_ptr<SpawnRegistry> spawns, absl::Duration drift_interval,
-              CapSet grantable);
+              std::unique_ptr<SpawnRegistry> spawns, CapSet grantable);
   ~CapdService() override;
 
   static MethodTable AccessTable();
@@ -54,13 +54,13 @@ class CapdService : public BasicService<v1::Capd> {
                                           const Caller& caller);
   void ApplyRevocation(const GrantRecord& grant, const std::string& why);
   void Maintain();
+  absl::Duration DriftInterval() const;
   void Publish(common::v1::EventKind kind, common::v1::Severity severity,
                const std::string& principal, const std::string& message,
                common::v1::CapabilityEvent details, const std::string& trace_id = "");
 
   std::unique_ptr<GrantStore> grants_;
   std::unique_ptr<SpawnRegistry> spawns_;
-  const absl::Duration drift_interval_;
   const CapSet grantable_;  // Nothing outside it is granted or spawned.
   absl::Notification stop_;
   std::thread maintenance_;

@@ -13,6 +13,9 @@
 namespace secureos::capd {
 namespace {
 
+constexpr uint32_t kMaxExitedSpawnsKept = 1000000;
+constexpr uint32_t kDefaultExitedSpawnsKept = 1024;
+
 void Validate(const google::protobuf::Message* running, const google::protobuf::Message& next,
               FieldErrors* errors) {
   const auto& c = static_cast<const v1::CapdConfig&>(next);
@@ -30,6 +33,10 @@ void Validate(const google::protobuf::Message* running, const google::protobuf::
     errors->Add("drift_check_interval_seconds",
                 absl::StrCat("required, from 1 to 3600, got ", c.drift_check_interval_seconds()));
   }
+  if (c.exited_spawns_kept() > kMaxExitedSpawnsKept) {
+    errors->Add("exited_spawns_kept", absl::StrCat("at most ", kMaxExitedSpawnsKept, ", got ",
+                                                   c.exited_spawns_kept()));
+  }
 }
 
 CapSet Grantable(const google::protobuf::Message& config) {
@@ -43,13 +50,17 @@ absl::Status Confine(const google::protobuf::Message& config) {
 absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
   const std::string state = StateDir(core.root(), "capd");
   SECUREOS_ASSIGN_OR_RETURN(std::unique_ptr<GrantStore> grants, GrantStore::Open(state));
-  SECUREOS_ASSIGN_OR_RETURN(std::unique_ptr<SpawnRegistry> spawns,
-                            SpawnRegistry::Open(state, &core.events()));
+  const ConfigStore* store = &core.config();
+  SECUREOS_ASSIGN_OR_RETURN(
+      std::unique_ptr<SpawnRegistry> spawns,
+      SpawnRegistry::Open(RuntimeDir(core.root(), "capd"), &core.events(), [store]() -> size_t {
+        const uint32_t kept = store->Get<v1::CapdConfig>()->exited_spawns_kept();
+        return kept == 0 ? kDefaultExitedSpawnsKept : kept;
+      }));
   auto config = core.config().Get<v1::CapdConfig>();
   std::vector<ServiceEntry> services;
   services.push_back(ServiceEntry{
       std::make_unique<CapdService>(&core, std::move(grants), std::move(spawns),
-                                    absl::Seconds(config->drift_check_interval_seconds()),
                                     Grantable(*config)),
       ServiceDescriptorOf<v1::Capd>(), CapdService::AccessTable()});
   return services;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -52,11 +53,13 @@ struct SpawnRegistry::Spawn {
   bool exited = false;
   v1::Exited exit;
   std::string drift;  // Non-empty when drifted.
+  int followers = 0;  // Follow calls streaming it; a followed spawn is never forgotten.
 };
 
-absl::StatusOr<std::unique_ptr<SpawnRegistry>> SpawnRegistry::Open(const std::string& state_dir,
-                                                                   EventRing* events) {
-  SECUREOS_RETURN_IF_ERROR(MakeDirs(state_dir, 0700));
+absl::StatusOr<std::unique_ptr<SpawnRegistry>> SpawnRegistry::Open(const std::string& runtime_dir,
+                                                                   EventRing* events,
+                                                                   ExitedLimit exited_limit) {
+  SECUREOS_RETURN_IF_ERROR(MakeDirs(runtime_dir, 0700));
   UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll) return ErrnoToStatus(errno, "epoll_create1");
   UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -67,8 +70,9 @@ absl::StatusOr<std::unique_ptr<SpawnRegistry>> SpawnRegistry::Open(const std::st
   if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) != 0) {
     return ErrnoToStatus(errno, "epoll_ctl");
   }
-  std::unique_ptr<SpawnRegistry> r(new SpawnRegistry(state_dir + "/spawns.textproto", events,
-                                                     std::move(epoll), std::move(wake)));
+  std::unique_ptr<SpawnRegistry> r(new SpawnRegistry(runtime_dir + "/spawns.textproto", events,
+                                                     std::move(exited_limit), std::move(epoll),
+                                                     std::move(wake)));
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
     return ErrnoToStatus(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
   }
@@ -77,10 +81,11 @@ absl::StatusOr<std::unique_ptr<SpawnRegistry>> SpawnRegistry::Open(const std::st
   return r;
 }
 
-SpawnRegistry::SpawnRegistry(std::string state_path, EventRing* events, UniqueFd epoll,
-                             UniqueFd wake)
+SpawnRegistry::SpawnRegistry(std::string state_path, EventRing* events,
+                             ExitedLimit exited_limit, UniqueFd epoll, UniqueFd wake)
     : state_path_(std::move(state_path)),
       events_(events),
+      exited_limit_(std::move(exited_limit)),
       epoll_(std::move(epoll)),
       wake_(std::move(wake)) {}
 
@@ -142,6 +147,7 @@ absl::Status SpawnRegistry::Readopt() {
     if (alive) sp->pidfd.Reset(static_cast<int>(::syscall(SYS_pidfd_open, sp->pid, 0)));
     Spawn& ref = *sp;
     spawns_[sp->id] = std::move(sp);
+    running_[ref.pid] = &ref;
     if (ref.pidfd.valid()) {
       Watch(ref);
       Log(LogLevel::kInfo, "re-adopted spawn", {{"spawn", ref.id}, {"pid", absl::StrCat(ref.pid)}});
@@ -152,6 +158,7 @@ absl::Status SpawnRegistry::Readopt() {
       Finish(ref);
     }
   }
+  ForgetOldExitedLocked();
   return PersistLocked();
 }
 
@@ -178,6 +185,7 @@ absl::StatusOr<std::string> SpawnRegistry::Add(LaunchedProcess process, const Sp
   absl::MutexLock lock(&mu_);
   Spawn& ref = *sp;
   spawns_[id] = std::move(sp);
+  running_[ref.pid] = &ref;
   Watch(ref);
   absl::Status persisted = PersistLocked();
   if (!persisted.ok()) {
@@ -204,6 +212,7 @@ void SpawnRegistry::MonitorLoop() {
         if (events[i].data.u64 != 0) HandleReady(events[i].data.u64);
       }
       ReapOrphans();
+      ForgetOldExitedLocked();
       if (n > 0) changed_.SignalAll();
       if (state_dirty_) state = SnapshotLocked();
       state_dirty_ = false;
@@ -212,6 +221,22 @@ void SpawnRegistry::MonitorLoop() {
       absl::Status s = WriteSnapshot(*state);
       if (!s.ok()) Log(LogLevel::kError, "could not persist spawns", {{"error", std::string(s.message())}});
     }
+  }
+}
+
+void SpawnRegistry::ForgetOldExitedLocked() {
+  // Exited spawns are forgotten so that a capd that runs for months holds bounded memory.
+  const size_t limit = exited_limit_();
+  size_t excess = exited_order_.size() > limit ? exited_order_.size() - limit : 0;
+  for (auto it = exited_order_.begin(); excess > 0 && it != exited_order_.end();) {
+    auto spawn = spawns_.find(*it);
+    if (spawn != spawns_.end() && spawn->second->followers > 0) {
+      ++it;
+      continue;
+    }
+    if (spawn != spawns_.end()) spawns_.erase(spawn);
+    it = exited_order_.erase(it);
+    --excess;
   }
 }
 
@@ -231,11 +256,9 @@ void SpawnRegistry::ReapOrphans() {
     siginfo_t info{};
     // Peek first: the exit status of a registered spawn belongs to Finish.
     if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
-    for (const auto& [id, s] : spawns_) {
-      if (!s->exited && s->own_child && s->pid == info.si_pid) {
-        Finish(*s);  // Its pidfd event is on its way; take it now.
-        break;
-      }
+    auto spawn = running_.find(info.si_pid);
+    if (spawn != running_.end() && spawn->second->own_child) {
+      Finish(*spawn->second);  // Its pidfd event is on its way; take it now.
     }
     // Reap it if Finish did not (an orphan of some spawn, re-parented to capd).
     ::waitpid(info.si_pid, nullptr, WNOHANG);
@@ -301,7 +324,9 @@ void SpawnRegistry::Finish(Spawn& s) {
     }
   }
   keys_.erase(s.key);
+  if (auto it = running_.find(s.pid); it != running_.end() && it->second == &s) running_.erase(it);
   s.exited = true;
+  exited_order_.push_back(s.id);
   v1::SpawnEvent ev;
   *ev.mutable_exited() = s.exit;
   s.history.push_back(ev);
@@ -335,15 +360,15 @@ absl::Status SpawnRegistry::PersistLocked() const { return WriteSnapshot(Snapsho
 absl::Status SpawnRegistry::WriteSnapshot(const StateSnapshot& snapshot) const {
   absl::MutexLock lock(&write_mu_);
   if (snapshot.generation <= written_generation_) return absl::OkStatus();
-  SECUREOS_RETURN_IF_ERROR(WriteFileAtomically(state_path_, snapshot.text));
+  SECUREOS_RETURN_IF_ERROR(WriteFileAtomically(state_path_, snapshot.text, 0600,
+                                                Durability::kProcessCrash));
   written_generation_ = snapshot.generation;
   return absl::OkStatus();
 }
 
 SpawnRegistry::StateSnapshot SpawnRegistry::SnapshotLocked() const {
   v1::SpawnsState state;
-  for (const auto& [id, s] : spawns_) {
-    if (s->exited) continue;
+  for (const auto& [pid, s] : running_) {
     v1::SpawnRecord* rec = state.add_spawns();
     rec->set_id(s->id);
     rec->set_principal(s->principal);
@@ -365,15 +390,24 @@ SpawnRegistry::StateSnapshot SpawnRegistry::SnapshotLocked() const {
 absl::Status SpawnRegistry::Follow(const std::string& id,
                                    const std::function<bool(const v1::SpawnEvent&)>& write,
                                    const std::function<bool()>& cancelled) const {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = spawns_.find(id);
+    if (it == spawns_.end()) return absl::NotFoundError(absl::StrCat("id: no spawn ", id));
+    ++it->second->followers;
+  }
+  // The spawn stays in spawns_ while followed, so every lookup below finds it.
+  auto unfollow = absl::MakeCleanup([&] {
+    absl::MutexLock lock(&mu_);
+    --spawns_.at(id)->followers;
+  });
   size_t cursor = 0;
   for (;;) {
     std::vector<v1::SpawnEvent> batch;
     bool done;
     {
       absl::MutexLock lock(&mu_);
-      auto it = spawns_.find(id);
-      if (it == spawns_.end()) return absl::NotFoundError(absl::StrCat("id: no spawn ", id));
-      const Spawn& s = *it->second;
+      const Spawn& s = *spawns_.at(id);
       if (cursor >= s.history.size() && !s.exited) {
         changed_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
       }
@@ -431,18 +465,16 @@ std::vector<v1::SpawnInfo> SpawnRegistry::List() const {
 
 std::optional<v1::SpawnInfo> SpawnRegistry::FindByPid(pid_t pid) const {
   absl::MutexLock lock(&mu_);
-  for (const auto& [id, s] : spawns_) {
-    if (!s->exited && s->pid == pid) return InfoLocked(*s);
-  }
-  return std::nullopt;
+  auto it = running_.find(pid);
+  if (it == running_.end()) return std::nullopt;
+  return InfoLocked(*it->second);
 }
 
 std::optional<uint32_t> SpawnRegistry::SecurebitsOf(pid_t pid) const {
   absl::MutexLock lock(&mu_);
-  for (const auto& [id, s] : spawns_) {
-    if (!s->exited && s->pid == pid) return s->securebits;
-  }
-  return std::nullopt;
+  auto it = running_.find(pid);
+  if (it == running_.end()) return std::nullopt;
+  return it->second->securebits;
 }
 
 namespace {
@@ -473,9 +505,8 @@ std::vector<v1::SpawnInfo> SpawnRegistry::CheckDrift() {
   std::vector<v1::SpawnInfo> drifted;
   {
     absl::MutexLock lock(&mu_);
-    for (auto& [id, sp] : spawns_) {
+    for (auto& [pid, sp] : running_) {
       Spawn& s = *sp;
-      if (s.exited) continue;
       absl::StatusOr<ProcStatus> st = ReadProcStatus(s.pid);
       if (!st.ok() || st->start_time != s.start_time) continue;  // Exiting; the monitor reports it.
       std::string drift = DescribeDrift(*st, s.caps);
@@ -506,10 +537,10 @@ std::vector<std::string> SpawnRegistry::MarkGrantRevoked(const std::string& prin
                                                          const std::string& why) {
   absl::MutexLock lock(&mu_);
   std::vector<std::string> ids;
-  for (auto& [id, s] : spawns_) {
-    if (s->exited || s->principal != principal) continue;
+  for (auto& [pid, s] : running_) {
+    if (s->principal != principal) continue;
     s->drift = why;
-    ids.push_back(id);
+    ids.push_back(s->id);
   }
   return ids;
 }

@@ -1,8 +1,10 @@
 // The processes capd spawned: their lifecycle, output, persistence and re-adoption.
 //
 // Contract:
-// - Every running spawn is persisted (<state_dir>/spawns.textproto: pid + start time) so
-//   that a restarted capd re-adopts it. A spawn whose pid is gone, or now belongs to another
+// - Every running spawn is persisted (<runtime_dir>/spawns.textproto: pid + start time)
+//   before its start is reported, so that a restarted capd re-adopts it. The file survives
+//   capd's crash, not the machine's (rename, no fsync): the processes it describes do not
+//   survive a reboot either, and the runtime directory is emptied at boot. A spawn whose pid is gone, or now belongs to another
 //   process (different start time), is reported as exited with the note saying why.
 // - One monitor thread watches every spawn through its pidfd (and its output pipes with
 //   OUTPUT_MODE_STREAM). Exit codes and rusage are known for capd's own children; for
@@ -11,9 +13,11 @@
 // - capd is a subreaper (PR_SET_CHILD_SUBREAPER): descendants that a spawn leaves behind
 //   (double-forking daemons) are re-parented to capd instead of init, and the monitor reaps
 //   them when they exit without taking the exit status of a registered spawn.
+// - Exited spawns are remembered (List, Watch) up to a fixed number, oldest forgotten first.
 #ifndef SECUREOS_CAPD_SPAWN_REGISTRY_H_
 #define SECUREOS_CAPD_SPAWN_REGISTRY_H_
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -35,9 +39,14 @@ namespace secureos::capd {
 
 class SpawnRegistry {
  public:
+  // How many exited spawns to remember; asked each time one is forgotten (so a reloaded
+  // configuration applies).
+  using ExitedLimit = std::function<size_t()>;
+
   // Loads and re-adopts what the state directory records; starts the monitor thread.
-  static absl::StatusOr<std::unique_ptr<SpawnRegistry>> Open(const std::string& state_dir,
-                                                             EventRing* events);
+  static absl::StatusOr<std::unique_ptr<SpawnRegistry>> Open(const std::string& runtime_dir,
+                                                             EventRing* events,
+                                                             ExitedLimit exited_limit);
   ~SpawnRegistry();
 
   // Brackets a Launch through Add: while a launch is pending, orphans are not reaped, so a
@@ -68,10 +77,13 @@ class SpawnRegistry {
 
  private:
   struct Spawn;
-  explicit SpawnRegistry(std::string state_path, EventRing* events, UniqueFd epoll, UniqueFd wake);
+  SpawnRegistry(std::string state_path, EventRing* events, ExitedLimit exited_limit,
+                UniqueFd epoll, UniqueFd wake);
   absl::Status Readopt();
   void MonitorLoop();
   void ReapOrphans() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the oldest exited spawns beyond the retention limit (never a followed one).
+  void ForgetOldExitedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleReady(uint64_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DrainOutput(Spawn& s, int which) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Finish(Spawn& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -91,6 +103,7 @@ class SpawnRegistry {
 
   const std::string state_path_;
   EventRing* const events_;
+  const ExitedLimit exited_limit_;
   UniqueFd epoll_;
   UniqueFd wake_;
   std::thread monitor_;
@@ -99,9 +112,11 @@ class SpawnRegistry {
   mutable absl::CondVar changed_;
   std::map<std::string, std::unique_ptr<Spawn>> spawns_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, Spawn*> keys_ ABSL_GUARDED_BY(mu_);  // epoll key -> spawn.
+  std::map<pid_t, Spawn*> running_ ABSL_GUARDED_BY(mu_);  // pid -> spawn not yet exited.
   uint64_t next_key_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int pending_launches_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::string> exited_order_ ABSL_GUARDED_BY(mu_);  // Oldest exit first.
   // An exit is recorded in memory and followers are told at once; the state file catches up
   // right after, off their path. A crash in between only makes a restarted capd find that
   // spawn's pid gone and report it as exited.

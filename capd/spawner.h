@@ -11,6 +11,12 @@
 //   raise the plan's capabilities into it; no_new_privs (so setuid and file-capability
 //   binaries gain nothing); execve.
 // After exec the process holds the plan's set in all five sets and nothing else.
+//
+// The child is started as posix_spawn starts one: clone(CLONE_VM | CLONE_VFORK) on its
+// own stack, all signals blocked across the clone. It shares capd's memory until exec, so
+// it only reads the plan and writes its own stack. The calling thread waits until the
+// child has exec'd or died; a child stuck before exec (a cwd on a hung network
+// filesystem) holds that one thread, never capd's others.
 // capd must hold CAP_SETPCAP, CAP_SETUID, CAP_SETGID and every capability it hands out.
 #ifndef SECUREOS_CAPD_SPAWNER_H_
 #define SECUREOS_CAPD_SPAWNER_H_
@@ -31,7 +37,7 @@ struct LaunchedProcess {
   UniqueFd stderr_read;
 };
 
-// Forks, applies the plan in the child and execs. On failure nothing runs and the error
+// Starts a child, applies the plan in it and execs. On failure nothing runs and the error
 // names the step ("setresuid: Operation not permitted", "execve /bin/x: No such file...").
 absl::StatusOr<LaunchedProcess> Launch(SpawnPlan& plan);
 

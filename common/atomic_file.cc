@@ -12,7 +12,9 @@
 
 namespace secureos {
 
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, mode_t mode) {
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, mode_t mode,
+                                 Durability durability) {
+  const bool sync = durability == Durability::kPowerLoss;
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
   const std::string tmp =
@@ -22,7 +24,7 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
                               OpenFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode));
     absl::Status s = WriteAll(fd.get(), content);
     if (s.ok() && ::fchmod(fd.get(), mode) != 0) s = ErrnoToStatus(errno, "fchmod " + tmp);
-    if (s.ok() && ::fsync(fd.get()) != 0) s = ErrnoToStatus(errno, "fsync " + tmp);
+    if (s.ok() && sync && ::fsync(fd.get()) != 0) s = ErrnoToStatus(errno, "fsync " + tmp);
     if (!s.ok()) {
       ::unlink(tmp.c_str());
       return Annotate(s, path);
@@ -33,6 +35,7 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     ::unlink(tmp.c_str());
     return s;
   }
+  if (!sync) return absl::OkStatus();
   SECUREOS_ASSIGN_OR_RETURN(UniqueFd d, OpenFile(dir, O_RDONLY | O_DIRECTORY));
   if (::fsync(d.get()) != 0) return ErrnoToStatus(errno, "fsync " + dir);
   return absl::OkStatus();
@@ -42,8 +45,9 @@ absl::Status MakeDirs(const std::string& dir, mode_t mode) {
   for (size_t i = 1; i <= dir.size(); ++i) {
     if (i != dir.size() && dir[i] != '/') continue;
     const std::string part = dir.substr(0, i);
-    if (::mkdir(part.c_str(), mode) == 0) {
-      if (::chmod(part.c_str(), mode) != 0) return ErrnoToStatus(errno, "chmod " + part);
+    const mode_t m = i == dir.size() ? mode : 0755;
+    if (::mkdir(part.c_str(), m) == 0) {
+      if (::chmod(part.c_str(), m) != 0) return ErrnoToStatus(errno, "chmod " + part);
     } else if (errno != EEXIST) {
       return ErrnoToStatus(errno, "mkdir " + part);
     }

@@ -46,12 +46,25 @@ TEST(AtomicFileTest, AFailedWriteLeavesTheOldContent) {
   EXPECT_EQ(*ReadFile(path), "old");
 }
 
+TEST(AtomicFileTest, ProcessCrashDurabilityStillReplacesAtomically) {
+  const std::string dir = Tmp() + "/atomic3";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  const std::string path = dir + "/spawns";
+  ASSERT_TRUE(WriteFileAtomically(path, "old", 0600, Durability::kProcessCrash).ok());
+  ASSERT_TRUE(WriteFileAtomically(path, "new", 0600, Durability::kProcessCrash).ok());
+  EXPECT_EQ(*ReadFile(path), "new");
+  EXPECT_EQ(CountEntries(dir), 1);
+}
+
 TEST(AtomicFileTest, MakeDirsIgnoresTheUmask) {
   ::umask(077);
   const std::string dir = Tmp() + "/a/b/c";
-  ASSERT_TRUE(MakeDirs(dir, 0755).ok());
+  ASSERT_TRUE(MakeDirs(dir, 0700).ok());
   struct stat st;
   ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  // Parents stay traversable: a private leaf must not hide its siblings (sockets, say).
+  ASSERT_EQ(::stat((Tmp() + "/a/b").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0755u);
 }
 

@@ -22,4 +22,8 @@ std::string StateDir(absl::string_view root, absl::string_view daemon) {
   return UnderRoot(root, absl::StrCat("var/lib/secureos/", daemon));
 }
 
+std::string RuntimeDir(absl::string_view root, absl::string_view daemon) {
+  return UnderRoot(root, absl::StrCat("run/secureos/", daemon));
+}
+
 }  // namespace secureos

@@ -21,8 +21,11 @@ std::string UnderRoot(absl::string_view root, absl::string_view relative);
 std::string DefaultSocket(absl::string_view daemon);
 // <root>/etc/secureos/<daemon>.conf
 std::string ConfigPath(absl::string_view root, absl::string_view daemon);
-// <root>/var/lib/secureos/<daemon>
+// <root>/var/lib/secureos/<daemon>: state that outlives a reboot (grants, audit log).
 std::string StateDir(absl::string_view root, absl::string_view daemon);
+// <root>/run/secureos/<daemon>: state about live processes, meaningless after a reboot
+// (a tmpfs in deployment, emptied at boot), e.g. what capd spawned.
+std::string RuntimeDir(absl::string_view root, absl::string_view daemon);
 
 }  // namespace secureos
 

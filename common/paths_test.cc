@@ -11,6 +11,7 @@ TEST(PathsTest, EverythingLivesUnderTheRoot) {
   EXPECT_EQ(UnderRoot("/tmp/r/", "x"), "/tmp/r/x");
   EXPECT_EQ(ConfigPath("/", "monitord"), "/etc/secureos/monitord.conf");
   EXPECT_EQ(StateDir("/srv", "containerd-lite"), "/srv/var/lib/secureos/containerd-lite");
+  EXPECT_EQ(RuntimeDir("/", "capd"), "/run/secureos/capd");
   EXPECT_EQ(kDaemonNames.size(), 5u);
 }
 
