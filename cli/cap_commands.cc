@@ -242,20 +242,6 @@ int Grants(const Options& o, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-// PATH lookup as execvp does, since capd takes absolute paths only.
-std::string Resolve(const std::string& cmd) {
-  if (cmd.find('/') != std::string::npos) {
-    if (cmd[0] == '/') return cmd;
-    char buf[4096];
-    return getcwd(buf, sizeof(buf)) ? absl::StrCat(buf, "/", cmd) : cmd;
-  }
-  for (absl::string_view dir : absl::StrSplit("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ':')) {
-    std::string p = absl::StrCat(dir, "/", cmd);
-    if (::access(p.c_str(), X_OK) == 0) return p;
-  }
-  return cmd;
-}
-
 absl::Status FillIdentity(const CapOptions& c, capd::v1::SpawnRequest* req) {
   SECUREOS_ASSIGN_OR_RETURN(uid_t uid, ResolveUser(c.user, ::getuid()));
   gid_t default_gid = ::getgid();
@@ -278,7 +264,7 @@ int Exec(const Options& o, const CapOptions& c, const std::vector<std::string>& 
   if (args.empty()) return Usage(err, "cap exec: which command? (secctl cap exec --caps LIST -- CMD ARGS)");
   capd::v1::SpawnRequest req;
   if (absl::Status s = FillIdentity(c, &req); !s.ok()) return Usage(err, std::string(s.message()));
-  req.add_argv(Resolve(args[0]));
+  req.add_argv(ResolveCommand(args[0]));
   for (size_t i = 1; i < args.size(); ++i) req.add_argv(args[i]);
   req.add_env("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   req.set_capabilities(c.caps);

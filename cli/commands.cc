@@ -1,9 +1,12 @@
 #include "cli/commands.h"
 
+#include <unistd.h>
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cli/daemon_client.h"
 #include "cli/exit_codes.h"
@@ -18,6 +21,19 @@ namespace secureos::cli {
 
 using google::protobuf::Struct;
 using google::protobuf::util::MessageToJsonString;
+
+std::string ResolveCommand(const std::string& cmd) {
+  if (cmd.find('/') != std::string::npos) {
+    if (cmd[0] == '/') return cmd;
+    char buf[4096];
+    return getcwd(buf, sizeof(buf)) ? absl::StrCat(buf, "/", cmd) : cmd;
+  }
+  for (absl::string_view dir : absl::StrSplit("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ':')) {
+    std::string p = absl::StrCat(dir, "/", cmd);
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  }
+  return cmd;
+}
 
 std::string SocketFor(const Options& options, const std::string& daemon) {
   return UnderRoot(options.root, DefaultSocket(daemon));

@@ -22,6 +22,10 @@ struct Options {
 // The socket of `daemon` under the root.
 std::string SocketFor(const Options& options, const std::string& daemon);
 
+// `cmd` as an absolute path: PATH lookup as execvp does (the daemons take absolute paths
+// only); a relative path with a slash is made absolute against the current directory.
+std::string ResolveCommand(const std::string& cmd);
+
 // `secctl version`: secctl's own release and API version.
 int RunVersion(const Options& options, std::ostream& out);
 

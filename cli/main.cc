@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
+#include <map>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -12,9 +14,12 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_cat.h"
 #include "cli/cap_commands.h"
+#include "cli/sandbox_commands.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "common/paths.h"
@@ -32,6 +37,17 @@ ABSL_FLAG(std::string, caps, "", "cap exec: capabilities the command holds.");
 ABSL_FLAG(std::string, principal, "", "cap exec: the grant to use (default uid:<user>).");
 ABSL_FLAG(std::string, ttl, "", "cap grant: lease length such as 90s or 1h (default: none).");
 ABSL_FLAG(std::string, on_revoke, "report", "cap grant: report, restart or kill.");
+ABSL_FLAG(int, level, 0, "sandbox run: security level preset 3, 4 or 5 (default: the default workload).");
+ABSL_FLAG(std::string, profile, "", "sandbox run: seccomp profile file (Docker JSON or SeccompProfile).");
+ABSL_FLAG(std::string, net, "", "sandbox run: none, loopback or host.");
+ABSL_FLAG(std::string, memory, "", "sandbox run: memory limit such as 64M.");
+ABSL_FLAG(std::string, cpus, "", "sandbox run: CPU quota such as 0.5.");
+ABSL_FLAG(int, pids, 0, "sandbox run: process limit.");
+ABSL_FLAG(std::vector<std::string>, ro, {}, "sandbox run: host paths bound read-only (repeatable).");
+ABSL_FLAG(std::vector<std::string>, rw, {}, "sandbox run: host paths bound read-write (repeatable).");
+ABSL_FLAG(std::vector<std::string>, tmpfs, {}, "sandbox run: empty tmpfs mounts (repeatable).");
+ABSL_FLAG(std::string, learn, "", "sandbox run: learning mode; write the profile it learned here.");
+ABSL_FLAG(std::string, name, "", "sandbox run: a name for the workload.");
 
 namespace secureos::cli {
 namespace {
@@ -76,7 +92,7 @@ bool IsDaemon(const std::string& name) {
 }
 
 int Usage(const std::string& problem) {
-  std::cerr << "secctl: " << problem << "\n\n" << kUsage << kCapUsage << "\n" << kExitCodeHelp;
+  std::cerr << "secctl: " << problem << "\n\n" << kUsage << kCapUsage << "\nsandboxd (sandbox):\n" << kSandboxUsage << "\n" << kExitCodeHelp;
   return kExitUsage;
 }
 
@@ -101,16 +117,46 @@ int RunDaemonCommand(const Options& options, const std::string& command,
   return Usage(absl::StrCat("unknown command \"", command, "\" for ", daemon));
 }
 
+// absl keeps the last of a repeated flag; --ro, --rw and --tmpfs accumulate instead.
+std::vector<std::string> MergeRepeatedFlags(int argc, char** argv, bool* timeout_given) {
+  std::vector<std::string> out;
+  std::map<std::string, std::vector<std::string>> merged;
+  int i = 0;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") break;
+    if (a == "--timeout" || absl::StartsWith(a, "--timeout=")) *timeout_given = true;
+    bool taken = false;
+    for (const char* name : {"--ro", "--rw", "--tmpfs"}) {
+      if (a == name && i + 1 < argc) {
+        merged[name].push_back(argv[++i]);
+        taken = true;
+      } else if (absl::StartsWith(a, absl::StrCat(name, "="))) {
+        merged[name].push_back(a.substr(std::strlen(name) + 1));
+        taken = true;
+      }
+    }
+    if (!taken) out.push_back(a);
+  }
+  for (const auto& [name, values] : merged) out.push_back(absl::StrCat(name, "=", absl::StrJoin(values, ",")));
+  for (; i < argc; ++i) out.push_back(argv[i]);
+  return out;
+}
+
 int Main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--") break;
     if (a == "-h" || a == "--help" || a == "help") {
-      std::cout << kUsage << kCapUsage << "\n" << kExitCodeHelp;
+      std::cout << kUsage << kCapUsage << "\nsandboxd (sandbox):\n" << kSandboxUsage << "\n" << kExitCodeHelp;
       return kExitOk;
     }
   }
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  bool timeout_given = false;
+  std::vector<std::string> merged = MergeRepeatedFlags(argc, argv, &timeout_given);
+  std::vector<char*> merged_ptrs;
+  for (std::string& a : merged) merged_ptrs.push_back(a.data());
+  std::vector<char*> args = absl::ParseCommandLine(static_cast<int>(merged_ptrs.size()), merged_ptrs.data());
   Options options;
   options.root = absl::GetFlag(FLAGS_root);
   if (options.root.empty()) {
@@ -150,6 +196,26 @@ int Main(int argc, char** argv) {
       std::vector<std::string> cap_args(args.begin() + 3, args.end());
       int code;
       if (RunCapCommand(options, cap, args[2], cap_args, std::cout, std::cerr, &code)) return code;
+    }
+    if (daemon == "sandboxd") {
+      SandboxOptions sandbox;
+      sandbox.level = absl::GetFlag(FLAGS_level);
+      sandbox.profile = absl::GetFlag(FLAGS_profile);
+      sandbox.net = absl::GetFlag(FLAGS_net);
+      sandbox.memory = absl::GetFlag(FLAGS_memory);
+      sandbox.cpus = absl::GetFlag(FLAGS_cpus);
+      sandbox.pids = absl::GetFlag(FLAGS_pids);
+      if (timeout_given) sandbox.wall_timeout = absl::FormatDuration(options.timeout);
+      sandbox.ro = absl::GetFlag(FLAGS_ro);
+      sandbox.rw = absl::GetFlag(FLAGS_rw);
+      sandbox.tmpfs = absl::GetFlag(FLAGS_tmpfs);
+      sandbox.learn = absl::GetFlag(FLAGS_learn);
+      sandbox.name = absl::GetFlag(FLAGS_name);
+      std::vector<std::string> sandbox_args(args.begin() + 3, args.end());
+      int code;
+      if (RunSandboxCommand(options, sandbox, args[2], sandbox_args, std::cout, std::cerr, &code)) {
+        return code;
+      }
     }
     return RunDaemonCommand(options, args[2], daemon, rest - 1);
   }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/config_loader.h"
 
 namespace secureos {
@@ -12,6 +13,22 @@ using google::protobuf::Reflection;
 
 void FieldErrors::Add(absl::string_view field, absl::string_view message) {
   errors_.push_back(Error{std::string(field), std::string(message)});
+}
+
+void FieldErrors::Merge(absl::string_view field, const absl::Status& status) {
+  if (status.ok()) return;
+  if (status.code() != absl::StatusCode::kInvalidArgument) {
+    Add(field, status.message());
+    return;
+  }
+  for (absl::string_view part : absl::StrSplit(status.message(), "; ")) {
+    const size_t colon = part.find(": ");
+    if (colon == absl::string_view::npos) {
+      Add(field, part);
+    } else {
+      Add(part.substr(0, colon), part.substr(colon + 2));
+    }
+  }
 }
 
 absl::Status FieldErrors::ToStatus() const {

@@ -25,6 +25,9 @@ class FieldErrors {
   };
 
   void Add(absl::string_view field, absl::string_view message);
+  // Takes in the errors of a sub-validator whose INVALID_ARGUMENT message already names
+  // full field paths ("f1: m1; f2: m2"); any other error is added under `field`.
+  void Merge(absl::string_view field, const absl::Status& status);
   bool empty() const { return errors_.empty(); }
   const std::vector<Error>& errors() const { return errors_; }
 

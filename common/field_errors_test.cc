@@ -16,6 +16,21 @@ TEST(FieldErrorsTest, EmptyIsOkAndErrorsJoinWithTheirFields) {
   EXPECT_EQ(s.message(), "argv: must not be empty; uid: required");
 }
 
+TEST(FieldErrorsTest, MergeKeepsTheFieldPathsOfASubValidator) {
+  FieldErrors e;
+  e.Merge("filesystem", absl::InvalidArgumentError(
+                            "filesystem.entries[0].size: not a size; filesystem.cwd: must be absolute"));
+  e.Merge("seccomp", absl::InternalError("libseccomp failed"));
+  e.Merge("x", absl::OkStatus());
+  ASSERT_EQ(e.errors().size(), 3u);
+  EXPECT_EQ(e.errors()[0].field, "filesystem.entries[0].size");
+  EXPECT_EQ(e.errors()[1].message, "must be absolute");
+  EXPECT_EQ(e.errors()[2].field, "seccomp");
+  EXPECT_EQ(e.ToStatus().message(),
+            "filesystem.entries[0].size: not a size; filesystem.cwd: must be absolute; "
+            "seccomp: libseccomp failed");
+}
+
 TEST(RequireFieldsTest, AnAbsentOptionalUidIsNotZero) {
   common::v1::Principal p;
   FieldErrors errors;

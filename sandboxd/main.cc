@@ -1,9 +1,94 @@
-// sandboxd: wiring only. The service grows in sandboxd's own issue.
+// sandboxd: wiring only. See sandboxd_service.h and the libraries it names.
+#include <memory>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/daemon_main.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "proto/sandboxd.pb.h"
+#include "sandboxd/capability_authorizer.h"
+#include "sandboxd/cgroup/cgroup_layout.h"
 #include "sandboxd/default_config.h"
-#include "common/basic_daemon.h"
-#include "proto/sandboxd.grpc.pb.h"
+#include "sandboxd/sandboxd_service.h"
+#include "sandboxd/workload_registry.h"
+
+namespace secureos::sandboxd {
+namespace {
+
+constexpr uint32_t kMaxIdMapCount = 1 << 16;
+constexpr uint32_t kMaxExitedKept = 100000;
+constexpr uint32_t kDefaultExitedKept = 256;
+
+bool ValidCgroupParent(const std::string& p) {
+  if (p.empty() || p.front() == '/' || p.back() == '/') return false;
+  for (absl::string_view part : absl::StrSplit(p, '/')) {
+    if (part.empty() || part == "." || part == "..") return false;
+    for (char c : part) {
+      if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') return false;
+    }
+  }
+  return true;
+}
+
+void Validate(const google::protobuf::Message* running, const google::protobuf::Message& next,
+              FieldErrors* errors) {
+  const auto& c = static_cast<const v1::SandboxdConfig&>(next);
+  if (c.workload_uid() == 0) errors->Add("workload_uid", "required, not 0 (workloads never run as host root)");
+  if (c.id_map_count() > kMaxIdMapCount) {
+    errors->Add("id_map_count", absl::StrCat("at most ", kMaxIdMapCount, ", got ", c.id_map_count()));
+  }
+  if (uint64_t{c.workload_uid()} + std::max(1u, c.id_map_count()) > 0xffffffffull) {
+    errors->Add("id_map_count", "workload_uid + id_map_count passes the last uid");
+  }
+  if (!ValidCgroupParent(c.cgroup_parent())) {
+    errors->Add("cgroup_parent", absl::StrCat("required: a relative path of [A-Za-z0-9._-] "
+                                              "components, got \"", c.cgroup_parent(), "\""));
+  }
+  if (running != nullptr &&
+      static_cast<const v1::SandboxdConfig*>(running)->cgroup_parent() != c.cgroup_parent()) {
+    errors->Add("cgroup_parent", "changing it needs a restart");
+  }
+  if (c.exited_workloads_kept() > kMaxExitedKept) {
+    errors->Add("exited_workloads_kept", absl::StrCat("at most ", kMaxExitedKept));
+  }
+}
+
+absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
+  SECUREOS_ASSIGN_OR_RETURN(CgroupLayout layout, CgroupLayout::Discover());
+  Log(LogLevel::kInfo, "cgroup controllers", {{"layout", layout.Describe()}});
+  const ConfigStore* store = &core.config();
+  WorkloadRegistry::Options options;
+  options.layout = std::move(layout);
+  options.cgroup_parent = store->Get<v1::SandboxdConfig>()->cgroup_parent();
+  options.exited_kept = [store]() -> size_t {
+    const uint32_t kept = store->Get<v1::SandboxdConfig>()->exited_workloads_kept();
+    return kept == 0 ? kDefaultExitedKept : kept;
+  };
+  options.events = &core.events();
+  SECUREOS_ASSIGN_OR_RETURN(std::unique_ptr<WorkloadRegistry> workloads,
+                            WorkloadRegistry::Open(std::move(options)));
+  std::vector<ServiceEntry> services;
+  services.push_back(ServiceEntry{
+      std::make_unique<SandboxdService>(
+          &core, std::move(workloads),
+          NewCapdAuthorizer(UnderRoot(core.root(), DefaultSocket("capd")))),
+      ServiceDescriptorOf<v1::Sandboxd>(), SandboxdService::AccessTable()});
+  return services;
+}
+
+}  // namespace
+}  // namespace secureos::sandboxd
 
 int main(int argc, char** argv) {
-  return secureos::BasicDaemonMain<secureos::sandboxd::v1::Sandboxd, secureos::sandboxd::v1::SandboxdConfig>(
-      argc, argv, "sandboxd", secureos::embedded::kDefaultConfig);
+  static const secureos::sandboxd::v1::SandboxdConfig prototype;
+  secureos::DaemonSpec spec;
+  spec.name = "sandboxd";
+  spec.config_prototype = &prototype;
+  spec.embedded_config = secureos::embedded::kDefaultConfig;
+  spec.validate = secureos::sandboxd::Validate;
+  spec.make_services = secureos::sandboxd::MakeServices;
+  return secureos::DaemonMain(argc, argv, spec);
 }

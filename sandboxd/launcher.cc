@@ -1,0 +1,282 @@
+#include "sandboxd/launcher.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <linux/securebits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace secureos::sandboxd {
+namespace {
+
+constexpr int kSetupTimeoutMs = 10000;
+
+// What the child sends on the launch socket. kListener carries the seccomp listener as
+// SCM_RIGHTS; kError ends the launch. End of file means execve succeeded.
+struct ChildMessage {
+  enum Kind : int32_t { kListener = 1, kError = 2 } kind;
+  int32_t err;
+  char what[232];
+};
+
+// strlcpy-alike for the child: no allocation, always terminated.
+void CopyText(char* dst, size_t size, const char* a, const char* b) {
+  size_t n = 0;
+  for (const char* s : {a, b}) {
+    for (; s != nullptr && *s != '\0' && n + 1 < size; ++s) dst[n++] = *s;
+  }
+  dst[n] = '\0';
+}
+
+[[noreturn]] void Fail(int sock, const char* what, const char* detail = nullptr) {
+  ChildMessage m{};
+  m.kind = ChildMessage::kError;
+  m.err = errno;
+  CopyText(m.what, sizeof(m.what), what, detail);
+  (void)!::send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+  ::_exit(127);
+}
+
+void SendListener(int sock, int listener) {
+  ChildMessage m{};
+  m.kind = ChildMessage::kListener;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec iov{&m, sizeof(m)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &listener, sizeof(int));
+  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) != sizeof(m)) Fail(sock, "send seccomp listener");
+}
+
+void LoopbackUp(int sock) {
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) Fail(sock, "socket for lo");
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, "lo", 3);
+  if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) Fail(sock, "SIOCGIFFLAGS lo");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) Fail(sock, "bring lo up");
+  ::close(s);
+}
+
+void ResetSignals(int sock) {
+  // Dispositions first, while everything is still blocked (the mask came from Launch).
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // EINVAL for KILL/STOP: fine.
+  sigset_t none;
+  sigemptyset(&none);
+  if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) Fail(sock, "reset signal mask");
+}
+
+void DropPrivileges(const LaunchPlan& p, int sock) {
+  if (::syscall(SYS_setgroups, 0, nullptr) != 0) Fail(sock, "setgroups");
+  const int bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                   SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
+  if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) Fail(sock, "securebits");
+  for (int cap = 0; cap < 64; ++cap) {
+    if ((p.keep_caps >> cap) & 1) continue;
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) Fail(sock, "bounding set");
+  }
+  if (::syscall(SYS_setresgid, p.gid, p.gid, p.gid) != 0) Fail(sock, "setresgid");
+  if (::syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0) Fail(sock, "setresuid");
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    const uint32_t word = static_cast<uint32_t>(p.keep_caps >> (32 * i));
+    data[i].effective = data[i].permitted = data[i].inheritable = word;
+  }
+  if (::syscall(SYS_capset, &header, data) != 0) Fail(sock, "capset");
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) Fail(sock, "ambient set");
+  for (int cap = 0; cap < 64; ++cap) {
+    if (((p.keep_caps >> cap) & 1) && ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
+      Fail(sock, "ambient set");
+    }
+  }
+}
+
+void DieWithParent(int sock) {
+  // After the uid change: a credential change clears the parent-death signal.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Fail(sock, "PR_SET_PDEATHSIG");
+  // The parent may have died before that: its end of the socket is then closed.
+  char c;
+  if (::recv(sock, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) ::_exit(127);
+}
+
+[[noreturn]] void RunChild(const LaunchPlan& p, int sock) {
+  char go;
+  if (::recv(sock, &go, 1, 0) != 1) ::_exit(127);  // The parent gave up on us.
+  ResetSignals(sock);
+  if (::setsid() < 0) Fail(sock, "setsid");
+  if ((p.clone_flags & CLONE_NEWUTS) &&
+      ::sethostname(p.hostname.c_str(), p.hostname.size()) != 0) {
+    Fail(sock, "sethostname");
+  }
+  if (p.loopback) LoopbackUp(sock);
+  if (p.fs.has_value()) {
+    const char* step = "filesystem";
+    if (const int err = ApplyFsPlan(*p.fs, &step); err != 0) {
+      errno = err;
+      Fail(sock, step);
+    }
+  } else if (::chdir(p.cwd.c_str()) != 0) {
+    Fail(sock, "chdir ", p.cwd.c_str());
+  }
+  if (::dup2(p.stdio.in.get(), 0) < 0 || ::dup2(p.stdio.out.get(), 1) < 0 ||
+      ::dup2(p.stdio.err.get(), 2) < 0) {
+    Fail(sock, "stdio");
+  }
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) Fail(sock, "close fds");
+  for (const auto& [resource, limit] : p.rlimits) {
+    if (::setrlimit(static_cast<__rlimit_resource>(resource), &limit) != 0) Fail(sock, "setrlimit");
+  }
+  DropPrivileges(p, sock);
+  if (p.die_with_parent) DieWithParent(sock);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail(sock, "no_new_privs");
+  if (p.seccomp != nullptr) {
+    const long listener = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                    SECCOMP_FILTER_FLAG_NEW_LISTENER, p.seccomp);
+    if (listener < 0) Fail(sock, "seccomp filter");
+    SendListener(sock, static_cast<int>(listener));
+  }
+  ::execve(p.argv_ptrs[0], p.argv_ptrs.data(), p.env_ptrs.data());
+  Fail(sock, "execve ", p.argv_ptrs[0]);
+}
+
+absl::Status WriteProcFile(pid_t pid, const char* name, const std::string& content) {
+  const std::string path = absl::StrCat("/proc/", pid, "/", name);
+  SECUREOS_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_WRONLY));
+  // One write: the kernel takes an id map only whole.
+  if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+    return ErrnoToStatus(errno, "write " + path);
+  }
+  return absl::OkStatus();
+}
+
+// Receives one message (and a listener fd with it, if any). 0: end of file (exec'd).
+absl::StatusOr<size_t> Receive(int sock, ChildMessage* m, UniqueFd* fd) {
+  pollfd pfd{sock, POLLIN, 0};
+  const int ready = RetryOnEintr([&] { return ::poll(&pfd, 1, kSetupTimeoutMs); });
+  if (ready == 0) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the workload did not reach exec within ", kSetupTimeoutMs, " ms"));
+  }
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec iov{m, sizeof(*m)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  const ssize_t n = RetryOnEintr([&] { return ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); });
+  if (n < 0) return ErrnoToStatus(errno, "recvmsg launch socket");
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c), sizeof(int));
+      fd->Reset(received);
+    }
+  }
+  return static_cast<size_t>(n);
+}
+
+absl::Status ChildError(const ChildMessage& m) {
+  absl::Status s = ErrnoToStatus(m.err, std::string(m.what, strnlen(m.what, sizeof(m.what))));
+  // A missing program is the request's fault; anything else is the sandbox that failed.
+  if (absl::StartsWith(m.what, "execve ")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("argv[0]: ", s.message(), " (inside the workload's filesystem view)"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat("sandbox setup failed: ", s.message()));
+}
+
+// Talks to the child from "go" to exec.
+absl::Status Handshake(const LaunchPlan& plan, pid_t pid, int sock, LaunchedWorkload* out) {
+  if (plan.clone_flags & CLONE_NEWUSER) {
+    SECUREOS_RETURN_IF_ERROR(WriteProcFile(pid, "uid_map", plan.uid_map));
+    SECUREOS_RETURN_IF_ERROR(WriteProcFile(pid, "gid_map", plan.gid_map));
+  }
+  const char go = 'g';
+  if (::send(sock, &go, 1, MSG_NOSIGNAL) != 1) return ErrnoToStatus(errno, "start the workload");
+  for (;;) {
+    ChildMessage m{};
+    UniqueFd fd;
+    SECUREOS_ASSIGN_OR_RETURN(size_t n, Receive(sock, &m, &fd));
+    if (n == 0) return absl::OkStatus();
+    if (n != sizeof(m)) return absl::InternalError("short message on the launch socket");
+    if (m.kind == ChildMessage::kError) return ChildError(m);
+    if (m.kind == ChildMessage::kListener && fd.valid()) out->seccomp_listener = std::move(fd);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& before_start) {
+  plan.argv_ptrs = CStringArray(plan.argv);
+  plan.env_ptrs = CStringArray(plan.env);
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return ErrnoToStatus(errno, "socketpair");
+  }
+  UniqueFd sock(pair[0]);
+  UniqueFd child_sock(pair[1]);
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = plan.clone_flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  // All signals blocked across the clone: the child resets dispositions before it
+  // unblocks them, so no sandboxd handler ever runs in it.
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const long pid = ::syscall(SYS_clone3, &args, sizeof(args));
+  if (pid == 0) {
+    // The launch socket at its fixed number; close-on-exec like every other fd.
+    if (::dup3(child_sock.get(), plan.launcher_fd, O_CLOEXEC) < 0) ::_exit(127);
+    RunChild(plan, plan.launcher_fd);
+  }
+  const int clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return ErrnoToStatus(clone_errno, "clone3");
+  LaunchedWorkload out;
+  out.pid = static_cast<pid_t>(pid);
+  out.pidfd.Reset(pidfd);
+  child_sock.Reset();
+  plan.stdio.in.Reset();
+  plan.stdio.out.Reset();
+  plan.stdio.err.Reset();
+  absl::Status s = before_start ? before_start(out.pid) : absl::OkStatus();
+  if (s.ok()) s = Handshake(plan, out.pid, sock.get(), &out);
+  if (!s.ok()) {
+    ::syscall(SYS_pidfd_send_signal, out.pidfd.get(), SIGKILL, nullptr, 0);
+    RetryOnEintr([&] { return ::waitpid(out.pid, nullptr, 0); });
+    return s;
+  }
+  out.stdout_read = std::move(plan.stdio.out_read);
+  out.stderr_read = std::move(plan.stdio.err_read);
+  return out;
+}
+
+}  // namespace secureos::sandboxd

@@ -1,0 +1,82 @@
+// Starting a workload inside its namespaces, filesystem view, limits and seccomp filter.
+//
+// Security notes. The child is made by clone3 with the plan's namespace flags and
+// CLONE_PIDFD; it shares nothing with sandboxd but what clone3 copies. In the child, with raw
+// syscalls on data the parent prepared (no allocation, no locks):
+//   wait for the parent (which writes the id maps and places the child in its cgroups);
+//   signal dispositions reset, then the mask cleared; setsid (no controlling terminal,
+//   so no TIOCSTI into sandboxd's); hostname; loopback up; the filesystem view and
+//   pivot_root (or chdir); stdio; every other fd close-on-exec; rlimits; no
+//   supplementary groups; securebits NOROOT | NO_SETUID_FIXUP | KEEP_CAPS, all locked, so
+//   uid 0 inside gains nothing at exec; the bounding set reduced to the kept
+//   capabilities; setresgid, setresuid; capset and ambient to the kept set (empty unless
+//   capd authorized some); die-with-parent for one-shot runs; no_new_privs; the seccomp
+//   filter, last; execve.
+// The seccomp listener goes back to sandboxd over the launch socket, which the child holds
+// at fd number `launcher_fd`: equal to the workload's RLIMIT_NOFILE hard limit, so that
+// after exec (the socket is close-on-exec) the workload can never own that number, and the
+// filter's one exception (sendmsg on that fd) is dead.
+#ifndef SECUREOS_SANDBOXD_LAUNCHER_H_
+#define SECUREOS_SANDBOXD_LAUNCHER_H_
+
+#include <linux/filter.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/fd.h"
+#include "common/process_spec.h"
+#include "sandboxd/fs/fs_plan.h"
+
+namespace secureos::sandboxd {
+
+// Everything the child needs, prepared by the parent.
+struct LaunchPlan {
+  uint64_t clone_flags = 0;  // CLONE_NEW* only.
+  // With CLONE_NEWUSER: written to /proc/<pid>/{uid,gid}_map by the parent.
+  std::string uid_map;
+  std::string gid_map;
+  uid_t uid = 0;  // Inside the user namespace when there is one.
+  gid_t gid = 0;
+  std::string hostname;  // With CLONE_NEWUTS.
+  bool loopback = false;  // Bring lo up (with CLONE_NEWNET).
+  std::optional<FsPlan> fs;  // With CLONE_NEWNS; otherwise `cwd` is used as is.
+  std::string cwd = "/";
+  std::vector<std::pair<int, rlimit>> rlimits;  // Includes RLIMIT_NOFILE, hard == launcher_fd.
+  int launcher_fd = 0;
+  uint64_t keep_caps = 0;  // Capability mask kept inside the user namespace.
+  const sock_fprog* seccomp = nullptr;  // Null: no filter (the spelled-out "unconfined").
+  bool die_with_parent = false;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  Stdio stdio;
+  // Views of argv/env for execve; filled by Launch.
+  std::vector<char*> argv_ptrs;
+  std::vector<char*> env_ptrs;
+};
+
+struct LaunchedWorkload {
+  pid_t pid = -1;
+  UniqueFd pidfd;
+  UniqueFd seccomp_listener;  // Invalid without a filter.
+  UniqueFd stdout_read;       // Streamed output only.
+  UniqueFd stderr_read;
+};
+
+// Called with the child's pid after it exists and before it may go on: puts it in its
+// cgroups. An error kills the child and fails the launch.
+using BeforeStart = std::function<absl::Status(pid_t)>;
+
+// Starts the workload. On failure nothing runs and the error names the step and path
+// ("mount proc on /proc: Operation not permitted", "execve /bin/x: No such file...").
+absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& before_start);
+
+}  // namespace secureos::sandboxd
+
+#endif  // SECUREOS_SANDBOXD_LAUNCHER_H_

@@ -1,0 +1,141 @@
+#include "sandboxd/sandboxd_service.h"
+
+#include <signal.h>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/grpc_status.h"
+#include "sandboxd/workload_plan.h"
+
+namespace secureos::sandboxd {
+namespace {
+
+std::string TraceId(const std::string& given) {
+  if (!given.empty()) return given;
+  absl::BitGen gen;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen), absl::Uniform<uint64_t>(gen));
+}
+
+}  // namespace
+
+SandboxdService::SandboxdService(DaemonCore* core, std::unique_ptr<WorkloadRegistry> workloads,
+                                 std::unique_ptr<CapabilityAuthorizer> authorizer)
+    : BasicService(core), workloads_(std::move(workloads)), authorizer_(std::move(authorizer)) {}
+
+MethodTable SandboxdService::AccessTable() {
+  MethodTable t = BasicMethods();
+  t["Run"] = Access::kPeer;
+  t["Create"] = Access::kPeer;
+  t["Start"] = Access::kPeer;
+  t["Kill"] = Access::kPeer;
+  t["Wait"] = Access::kPeer;
+  t["Status"] = Access::kRead;
+  t["List"] = Access::kRead;
+  return t;
+}
+
+absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec, v1::OutputMode output,
+                                                   const Caller& caller, const std::string& trace_id,
+                                                   bool one_shot) {
+  auto config = core()->config().Get<v1::SandboxdConfig>();
+  PlanContext context;
+  context.workload_uid = config->workload_uid();
+  context.id_map_count = config->id_map_count() == 0 ? 1 : config->id_map_count();
+  absl::StatusOr<WorkloadPlan> plan = BuildWorkloadPlan(spec, output, context, one_shot);
+  absl::Status admitted = plan.status();
+  if (admitted.ok() && !spec.capabilities().empty()) {
+    admitted = spec.name().empty()
+                   ? absl::InvalidArgumentError("name: required when capabilities are kept "
+                                                "(capd authorizes sandbox:<name>)")
+                   : authorizer_->Authorize(absl::StrCat("sandbox:", spec.name()), spec.capabilities());
+  }
+  if (!admitted.ok()) {
+    common::v1::Event e;
+    e.set_kind(common::v1::EVENT_KIND_WORKLOAD_REFUSED);
+    e.set_severity(common::v1::SEVERITY_WARNING);
+    e.set_trace_id(trace_id);
+    e.mutable_principal()->set_id(absl::StrCat("uid:", caller.creds.uid));
+    e.set_message(absl::StrCat("workload refused: ", admitted.message()));
+    e.mutable_workload()->set_name(spec.name());
+    e.mutable_workload()->set_rule(std::string(admitted.message()));
+    core()->events().Publish(std::move(e));
+    return admitted;
+  }
+  return workloads_->Create(std::move(*plan), caller.creds.uid, trace_id);
+}
+
+grpc::Status SandboxdService::Run(grpc::ServerContext* ctx, const v1::RunRequest* request,
+                                  grpc::ServerWriter<v1::RunEvent>* writer) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  const v1::OutputMode output =
+      request->output() == v1::OUTPUT_MODE_UNSPECIFIED ? v1::OUTPUT_MODE_STREAM : request->output();
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(
+      std::string id, Admit(request->spec(), output, caller, TraceId(request->trace_id()), true));
+  absl::Status started = workloads_->Start(id);
+  absl::Status followed = workloads_->Follow(
+      id, [writer](const v1::RunEvent& e) { return writer->Write(e); },
+      [ctx] { return ctx->IsCancelled(); });
+  if (!followed.ok() || ctx->IsCancelled()) {
+    // A one-shot workload does not outlive its caller.
+    (void)workloads_->Kill(id, SIGKILL);
+  }
+  return ToGrpcStatus(started.ok() ? followed : started);
+}
+
+grpc::Status SandboxdService::Create(grpc::ServerContext* ctx, const v1::CreateRequest* request,
+                                     v1::WorkloadInfo* response) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  const v1::OutputMode output =
+      request->output() == v1::OUTPUT_MODE_UNSPECIFIED ? v1::OUTPUT_MODE_NULL : request->output();
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(
+      std::string id, Admit(request->spec(), output, caller, TraceId(request->trace_id()), false));
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(*response, workloads_->Status(id));
+  return grpc::Status::OK;
+}
+
+grpc::Status SandboxdService::Start(grpc::ServerContext* ctx, const v1::WorkloadRef* request,
+                                    v1::WorkloadInfo* response) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  if (request->id().empty()) return ToGrpcStatus(absl::InvalidArgumentError("id: required"));
+  if (absl::Status s = workloads_->Start(request->id()); !s.ok()) return ToGrpcStatus(s);
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(*response, workloads_->Status(request->id()));
+  return grpc::Status::OK;
+}
+
+grpc::Status SandboxdService::Kill(grpc::ServerContext* ctx, const v1::KillRequest* request,
+                                   v1::KillResponse*) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  if (request->id().empty()) return ToGrpcStatus(absl::InvalidArgumentError("id: required"));
+  const int signal = request->signal() == 0 ? SIGKILL : request->signal();
+  if (signal < 1 || signal > 64) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("signal: must be 1-64, got ", signal)));
+  }
+  return ToGrpcStatus(workloads_->Kill(request->id(), signal));
+}
+
+grpc::Status SandboxdService::Status(grpc::ServerContext* ctx, const v1::WorkloadRef* request,
+                                     v1::WorkloadInfo* response) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  if (request->id().empty()) return ToGrpcStatus(absl::InvalidArgumentError("id: required"));
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(*response, workloads_->Status(request->id()));
+  return grpc::Status::OK;
+}
+
+grpc::Status SandboxdService::List(grpc::ServerContext* ctx, const v1::ListRequest*,
+                                   v1::ListResponse* response) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  for (v1::WorkloadInfo& w : workloads_->List()) *response->add_workloads() = std::move(w);
+  return grpc::Status::OK;
+}
+
+grpc::Status SandboxdService::Wait(grpc::ServerContext* ctx, const v1::WorkloadRef* request,
+                                   grpc::ServerWriter<v1::RunEvent>* writer) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  if (request->id().empty()) return ToGrpcStatus(absl::InvalidArgumentError("id: required"));
+  return ToGrpcStatus(workloads_->Follow(
+      request->id(), [writer](const v1::RunEvent& e) { return writer->Write(e); },
+      [ctx] { return ctx->IsCancelled(); }));
+}
+
+}  // namespace secureos::sandboxd

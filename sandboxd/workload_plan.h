@@ -1,0 +1,49 @@
+// A validated workload: the SandboxSpec checked once, with every error reported together
+// (INVALID_ARGUMENT naming each field), turned into what the launcher, the cgroup and the
+// seccomp supervisor need. Defaults are filled in, so `spec` is what will really run.
+//
+// Security notes:
+// - A workload never holds capabilities on the host: kept capabilities need a user
+//   namespace (and capd's authorization, asked by the service).
+// - Host ids a user namespace may map are limited to the configured range
+//   [workload_uid, workload_uid + id_map_count): a caller can never map host root in.
+// - Without a user namespace the workload runs as a non-root host uid.
+// - RLIMIT_NOFILE always has a hard limit (default 4096); the launch socket sits at that
+//   number (see launcher.h).
+#ifndef SECUREOS_SANDBOXD_WORKLOAD_PLAN_H_
+#define SECUREOS_SANDBOXD_WORKLOAD_PLAN_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/sandboxd.pb.h"
+#include "sandboxd/cgroup/cgroup.h"
+#include "sandboxd/launcher.h"
+#include "sandboxd/seccomp/compiled_filter.h"
+
+namespace secureos::sandboxd {
+
+// What the daemon's configuration contributes.
+struct PlanContext {
+  uint32_t workload_uid = 0;
+  uint32_t id_map_count = 1;
+};
+
+struct WorkloadPlan {
+  v1::SandboxSpec spec;  // As validated, defaults filled in.
+  LaunchPlan launch;
+  CgroupLimits cgroup;
+  std::unique_ptr<CompiledFilter> filter;  // Null only for the "unconfined" profile.
+  absl::Duration timeout = absl::InfiniteDuration();
+};
+
+// Validates `spec` and prepares everything (stdio included). `one_shot`: the workload
+// dies with sandboxd (Run); long-lived ones (Create) outlive a daemon restart.
+absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& spec, v1::OutputMode output,
+                                               const PlanContext& context, bool one_shot);
+
+}  // namespace secureos::sandboxd
+
+#endif  // SECUREOS_SANDBOXD_WORKLOAD_PLAN_H_

@@ -1,0 +1,571 @@
+#include "sandboxd/workload_registry.h"
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <set>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/status.h"
+#include "sandboxd/cgroup/cgroup.h"
+#include "sandboxd/seccomp/profile.h"
+#include "sandboxd/seccomp/supervisor.h"
+
+namespace secureos::sandboxd {
+namespace {
+
+constexpr size_t kMaxOutputBytes = 8 << 20;  // Kept per workload for its readers.
+
+double Seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
+
+std::string NewWorkloadId() {
+  return absl::StrFormat("w-%012x", absl::Uniform<uint64_t>(absl::BitGen()) & 0xffffffffffffULL);
+}
+
+const char* ReasonName(v1::ExitReason r) {
+  switch (r) {
+    case v1::EXIT_REASON_OOM: return "oom";
+    case v1::EXIT_REASON_CPU_LIMIT: return "cpu_limit";
+    case v1::EXIT_REASON_TIMEOUT: return "timeout";
+    case v1::EXIT_REASON_SECCOMP: return "seccomp";
+    case v1::EXIT_REASON_KILLED: return "killed";
+    default: return "exited";
+  }
+}
+
+std::string SignalText(int sig) {
+  const char* name = sigabbrev_np(sig);
+  return name != nullptr ? absl::StrCat("SIG", name) : absl::StrCat(sig);
+}
+
+bool HasCpuRlimit(const LaunchPlan& p) {
+  for (const auto& [resource, lim] : p.rlimits) {
+    if (resource == RLIMIT_CPU) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+struct WorkloadRegistry::Workload {
+  std::string id;
+  uid_t owner = 0;
+  std::string trace_id;
+  WorkloadPlan plan;
+  v1::WorkloadState state = v1::WORKLOAD_STATE_CREATED;
+  std::unique_ptr<Cgroup> cgroup;
+  std::unique_ptr<SeccompSupervisor> supervisor;
+  pid_t pid = -1;
+  UniqueFd pidfd;
+  UniqueFd out[3];  // [1] stdout, [2] stderr.
+  uint64_t key = 0;
+  absl::Time started;
+  absl::Time deadline = absl::InfiniteFuture();
+  v1::ExitReason kill_reason = v1::EXIT_REASON_UNSPECIFIED;  // Set when sandboxd kills it.
+  std::vector<v1::RunEvent> history;
+  size_t output_bytes = 0;
+  uint32_t violations = 0;
+  std::string last_violation;  // Syscall name.
+  v1::Exited exit;
+  int followers = 0;
+};
+
+namespace {
+
+std::string ExitDetail(const v1::Exited& e, const v1::SandboxSpec& spec, const std::string& last_syscall) {
+  switch (e.reason()) {
+    case v1::EXIT_REASON_OOM:
+      return absl::StrCat("was killed by the OOM killer at its ",
+                          spec.limits().memory_bytes() >> 20, " MiB memory limit");
+    case v1::EXIT_REASON_CPU_LIMIT:
+      return "hit its CPU time limit (RLIMIT_CPU)";
+    case v1::EXIT_REASON_TIMEOUT:
+      return absl::StrCat("was killed at its wall-clock limit of ", spec.timeout_ms(), " ms");
+    case v1::EXIT_REASON_SECCOMP:
+      return absl::StrCat("was killed by its seccomp profile (syscall ", last_syscall, ")");
+    case v1::EXIT_REASON_KILLED:
+      return "was killed on request";
+    default:
+      return e.has_code() ? absl::StrCat("exited with code ", e.code())
+                          : absl::StrCat("was killed by ", SignalText(e.signal()));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WorkloadRegistry>> WorkloadRegistry::Open(Options options) {
+  UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll) return ErrnoToStatus(errno, "epoll_create1");
+  UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake) return ErrnoToStatus(errno, "eventfd");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0;  // Key 0: the wake-up eventfd.
+  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) != 0) {
+    return ErrnoToStatus(errno, "epoll_ctl");
+  }
+  return std::unique_ptr<WorkloadRegistry>(
+      new WorkloadRegistry(std::move(options), std::move(epoll), std::move(wake)));
+}
+
+WorkloadRegistry::WorkloadRegistry(Options options, UniqueFd epoll, UniqueFd wake)
+    : options_(std::move(options)), epoll_(std::move(epoll)), wake_(std::move(wake)) {
+  monitor_ = std::thread([this] { MonitorLoop(); });
+}
+
+WorkloadRegistry::~WorkloadRegistry() {
+  std::vector<Workload*> running;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    for (auto& [id, w] : workloads_) {
+      if (w->state != v1::WORKLOAD_STATE_RUNNING || !w->pidfd.valid()) continue;
+      KillLocked(*w, v1::EXIT_REASON_KILLED, SIGKILL);
+      running.push_back(w.get());
+    }
+  }
+  const uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof(one));
+  monitor_.join();
+  for (Workload* w : running) {
+    siginfo_t info;
+    // Until it is dead (not reaped: Finish reaps it and reads its rusage).
+    RetryOnEintr([&] { return ::waitid(P_PIDFD, w->pidfd.get(), &info, WEXITED | WNOWAIT); });
+    std::function<void()> cleanup;
+    {
+      absl::MutexLock lock(&mu_);
+      cleanup = Finish(*w);
+    }
+    cleanup();
+  }
+}
+
+std::string WorkloadRegistry::Create(WorkloadPlan plan, uid_t owner, const std::string& trace_id) {
+  auto w = std::make_unique<Workload>();
+  w->id = NewWorkloadId();
+  w->owner = owner;
+  w->trace_id = trace_id;
+  w->plan = std::move(plan);
+  const std::string id = w->id;
+  absl::MutexLock lock(&mu_);
+  workloads_[id] = std::move(w);
+  return id;
+}
+
+absl::Status WorkloadRegistry::Launch(Workload& w) {
+  SECUREOS_ASSIGN_OR_RETURN(
+      w.cgroup, Cgroup::Create(options_.layout, options_.cgroup_parent, w.id, w.plan.cgroup));
+  absl::StatusOr<LaunchedWorkload> launched;
+  // Always from the launcher thread: see the header.
+  launcher_.Run([&] {
+    launched = sandboxd::Launch(w.plan.launch, [&](pid_t pid) -> absl::Status {
+      const std::string text = absl::StrCat(pid);
+      for (int fd : w.cgroup->procs_fds()) {
+        if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+          return ErrnoToStatus(errno, "join the workload's cgroup");
+        }
+      }
+      return absl::OkStatus();
+    });
+  });
+  if (!launched.ok()) return launched.status();
+  w.pid = launched->pid;
+  w.pidfd = std::move(launched->pidfd);
+  w.out[1] = std::move(launched->stdout_read);
+  w.out[2] = std::move(launched->stderr_read);
+  if (launched->seccomp_listener.valid()) {
+    const std::string id = w.id;
+    w.supervisor = std::make_unique<SeccompSupervisor>(
+        std::move(launched->seccomp_listener), w.plan.filter.get(),
+        [this, id](const SeccompSupervisor::Report& r) {
+          v1::Violation v;
+          v.set_pid(r.pid);
+          v.set_syscall(r.syscall);
+          v.set_number(r.nr);
+          for (uint64_t a : r.args) v.add_args(a);
+          v.set_action(r.action);
+          v.set_rule(r.rule);
+          OnViolation(id, std::move(v));
+        },
+        [this, id] {
+          absl::MutexLock lock(&mu_);
+          auto it = workloads_.find(id);
+          if (it != workloads_.end()) KillLocked(*it->second, v1::EXIT_REASON_SECCOMP, SIGKILL);
+        });
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WorkloadRegistry::Start(const std::string& id) {
+  Workload* w;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = workloads_.find(id);
+    if (it == workloads_.end()) return absl::NotFoundError(absl::StrCat("id: no workload ", id));
+    w = it->second.get();
+    if (w->state != v1::WORKLOAD_STATE_CREATED) {
+      return absl::FailedPreconditionError(absl::StrCat("workload ", id, " was already started"));
+    }
+    w->state = v1::WORKLOAD_STATE_RUNNING;  // Claimed: a second Start fails above.
+    ++w->followers;                          // Not forgotten while it is set up.
+  }
+  absl::Status s = Launch(*w);
+  absl::MutexLock lock(&mu_);
+  --w->followers;
+  if (!s.ok()) {
+    w->state = v1::WORKLOAD_STATE_EXITED;
+    w->exit.set_reason(v1::EXIT_REASON_UNSPECIFIED);
+    w->exit.set_detail(absl::StrCat("did not start: ", s.message()));
+    v1::RunEvent ev;
+    *ev.mutable_exited() = w->exit;
+    w->history.push_back(ev);
+    exited_order_.push_back(w->id);
+    changed_.SignalAll();
+    return s;
+  }
+  w->started = absl::Now();
+  if (w->plan.timeout != absl::InfiniteDuration()) w->deadline = w->started + w->plan.timeout;
+  v1::RunEvent ev;
+  ev.mutable_started()->set_id(w->id);
+  ev.mutable_started()->set_pid(w->pid);
+  w->history.push_back(ev);
+  Watch(*w);
+  common::v1::WorkloadEvent d;
+  d.set_pid(w->pid);
+  Publish(*w, common::v1::EVENT_KIND_WORKLOAD_STARTED, common::v1::SEVERITY_INFO,
+          absl::StrCat("workload ", w->id, " started as pid ", w->pid), d);
+  changed_.SignalAll();
+  const uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof(one));  // The monitor may need a new deadline.
+  return absl::OkStatus();
+}
+
+void WorkloadRegistry::Watch(Workload& w) {
+  w.key = next_key_++;
+  keys_[w.key] = &w;
+  auto add = [&](int fd, uint64_t which) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = (w.key << 2) | which;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      Log(LogLevel::kError, "epoll_ctl failed", {{"workload", w.id}, {"errno", strerror(errno)}});
+    }
+  };
+  add(w.pidfd.get(), 0);
+  for (int which : {1, 2}) {
+    if (w.out[which].valid()) add(w.out[which].get(), which);
+  }
+}
+
+void WorkloadRegistry::MonitorLoop() {
+  epoll_event events[32];
+  for (;;) {
+    int timeout;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      timeout = NextTimeoutMs();
+    }
+    const int n = ::epoll_wait(epoll_.get(), events, 32, timeout);
+    if (n < 0 && errno != EINTR) {
+      Log(LogLevel::kError, "epoll_wait failed", {{"errno", strerror(errno)}});
+      return;
+    }
+    std::vector<std::function<void()>> cleanups;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.u64 == 0) {
+          uint64_t drained;
+          (void)!::read(wake_.get(), &drained, sizeof(drained));
+          continue;
+        }
+        auto it = keys_.find(events[i].data.u64 >> 2);
+        if (it == keys_.end()) continue;
+        if ((events[i].data.u64 & 3) == 0) {
+          cleanups.push_back(Finish(*it->second));
+        } else {
+          DrainOutput(*it->second, static_cast<int>(events[i].data.u64 & 3));
+        }
+      }
+      EnforceTimeouts();
+      ForgetOldExited();
+      changed_.SignalAll();
+    }
+    for (auto& c : cleanups) c();
+  }
+}
+
+int WorkloadRegistry::NextTimeoutMs() const {
+  absl::Time next = absl::InfiniteFuture();
+  for (const auto& [key, w] : keys_) next = std::min(next, w->deadline);
+  if (next == absl::InfiniteFuture()) return 1000;
+  const int64_t ms = absl::ToInt64Milliseconds(next - absl::Now()) + 1;
+  return static_cast<int>(std::clamp<int64_t>(ms, 0, 1000));
+}
+
+void WorkloadRegistry::EnforceTimeouts() {
+  const absl::Time now = absl::Now();
+  for (auto& [key, w] : keys_) {
+    if (w->deadline <= now && w->kill_reason == v1::EXIT_REASON_UNSPECIFIED) {
+      KillLocked(*w, v1::EXIT_REASON_TIMEOUT, SIGKILL);
+    }
+  }
+}
+
+void WorkloadRegistry::DrainOutput(Workload& w, int which) {
+  char buf[65536];
+  while (w.out[which].valid()) {
+    const ssize_t n = ::read(w.out[which].get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) {
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, w.out[which].get(), nullptr);
+      w.out[which].Reset();
+      return;
+    }
+    if (w.output_bytes + n > kMaxOutputBytes) continue;  // Read and drop: never block it.
+    w.output_bytes += n;
+    v1::RunEvent ev;
+    ev.mutable_output()->set_fd(which);
+    ev.mutable_output()->set_data(buf, n);
+    w.history.push_back(std::move(ev));
+  }
+}
+
+void WorkloadRegistry::KillLocked(Workload& w, v1::ExitReason reason, int signal) {
+  if (w.state != v1::WORKLOAD_STATE_RUNNING || !w.pidfd.valid()) return;
+  if (w.kill_reason == v1::EXIT_REASON_UNSPECIFIED) w.kill_reason = reason;
+  // Through the pidfd: a recycled pid never receives it. With a pid namespace the kernel
+  // kills the rest of the tree with its init; without one, Finish empties the cgroup.
+  ::syscall(SYS_pidfd_send_signal, w.pidfd.get(), signal, nullptr, 0);
+}
+
+std::function<void()> WorkloadRegistry::Finish(Workload& w) {
+  for (int which : {1, 2}) DrainOutput(w, which);
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, w.pidfd.get(), nullptr);
+  int status = 0;
+  rusage ru{};
+  const pid_t r = RetryOnEintr([&] { return ::wait4(w.pid, &status, WNOHANG, &ru); });
+  if (r != w.pid) return [] {};  // Not yet reapable (spurious wake-up); keep watching.
+  for (int which : {1, 2}) {
+    if (w.out[which].valid()) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, w.out[which].get(), nullptr);
+    w.out[which].Reset();
+  }
+  keys_.erase(w.key);
+  w.pidfd.Reset();
+  v1::Exited& e = w.exit;
+  if (WIFEXITED(status)) e.set_code(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) e.set_signal(WTERMSIG(status));
+  e.set_user_seconds(Seconds(ru.ru_utime));
+  e.set_system_seconds(Seconds(ru.ru_stime));
+  e.set_max_rss_kib(ru.ru_maxrss);
+  e.set_wall_seconds(absl::ToDoubleSeconds(absl::Now() - w.started));
+  std::optional<CgroupStats> stats;
+  if (w.cgroup != nullptr) {
+    absl::StatusOr<CgroupStats> s = w.cgroup->Stats();
+    if (s.ok()) stats = *s;
+  }
+  if (stats && stats->memory_peak_bytes) e.set_max_rss_kib(*stats->memory_peak_bytes / 1024);
+  v1::ExitReason reason = w.kill_reason;
+  if (reason == v1::EXIT_REASON_UNSPECIFIED) {
+    const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (sig == SIGKILL && stats && stats->oom_kills.value_or(0) > 0) {
+      reason = v1::EXIT_REASON_OOM;
+    } else if (sig == SIGXCPU || (sig == SIGKILL && HasCpuRlimit(w.plan.launch))) {
+      reason = v1::EXIT_REASON_CPU_LIMIT;
+    } else {
+      reason = v1::EXIT_REASON_EXITED;
+    }
+  }
+  e.set_reason(reason);
+  w.state = v1::WORKLOAD_STATE_EXITED;
+  exited_order_.push_back(w.id);
+  // The slow part (the rest of the tree, the cgroup, the supervisor's thread) runs without
+  // the lock; the exited record is published once the supervisor has said all it saw.
+  std::shared_ptr<Cgroup> cgroup(std::move(w.cgroup));
+  std::shared_ptr<SeccompSupervisor> supervisor(std::move(w.supervisor));
+  const std::string id = w.id;
+  return [this, id, cgroup, supervisor]() mutable {
+    if (cgroup) {
+      absl::Status k = cgroup->KillAll();
+      absl::Status d = k.ok() ? cgroup->Destroy() : k;
+      if (!d.ok()) Log(LogLevel::kError, "workload cgroup cleanup", {{"workload", id}, {"error", std::string(d.message())}});
+    }
+    std::set<int> used;
+    if (supervisor) used = supervisor->used();
+    supervisor.reset();  // Joins its thread: every violation is in the history now.
+    absl::MutexLock lock(&mu_);
+    auto it = workloads_.find(id);
+    if (it == workloads_.end()) return;
+    Workload& w = *it->second;
+    if (w.plan.spec.learn()) *w.exit.mutable_learned_profile() = LearnedProfile(used);
+    w.exit.set_detail(ExitDetail(w.exit, w.plan.spec, w.last_violation));
+    v1::RunEvent ev;
+    *ev.mutable_exited() = w.exit;
+    w.history.push_back(ev);
+    common::v1::WorkloadEvent d;
+    d.set_pid(w.pid);
+    d.set_exit_code(w.exit.has_code() ? w.exit.code() : -1);
+    d.set_signal(w.exit.has_signal() ? w.exit.signal() : 0);
+    d.set_reason(ReasonName(w.exit.reason()));
+    Publish(w, common::v1::EVENT_KIND_WORKLOAD_EXITED,
+            w.exit.reason() == v1::EXIT_REASON_EXITED ? common::v1::SEVERITY_INFO
+                                                      : common::v1::SEVERITY_WARNING,
+            absl::StrCat("workload ", w.id, " ", w.exit.detail()), d);
+    changed_.SignalAll();
+  };
+}
+
+void WorkloadRegistry::OnViolation(const std::string& id, v1::Violation v) {
+  absl::MutexLock lock(&mu_);
+  auto it = workloads_.find(id);
+  if (it == workloads_.end()) return;
+  Workload& w = *it->second;
+  v.set_workload_id(w.id);
+  v.set_workload_name(w.plan.spec.name());
+  ++w.violations;
+  w.last_violation = v.syscall();
+  common::v1::WorkloadEvent d;
+  d.set_pid(v.pid());
+  d.set_syscall(v.syscall());
+  for (uint64_t a : v.args()) d.add_args(a);
+  d.set_action(v.action());
+  d.set_rule(v.rule());
+  Publish(w, common::v1::EVENT_KIND_SECCOMP_VIOLATION, common::v1::SEVERITY_WARNING,
+          absl::StrCat("workload ", w.id, " syscall ", v.syscall(), ": ", v.action(), " (",
+                       v.rule(), ")"),
+          d);
+  v1::RunEvent ev;
+  *ev.mutable_violation() = std::move(v);
+  w.history.push_back(std::move(ev));
+  changed_.SignalAll();
+}
+
+void WorkloadRegistry::Publish(const Workload& w, common::v1::EventKind kind,
+                               common::v1::Severity severity, std::string message,
+                               common::v1::WorkloadEvent details) {
+  if (options_.events == nullptr) return;
+  common::v1::Event e;
+  e.set_kind(kind);
+  e.set_severity(severity);
+  e.set_message(std::move(message));
+  e.set_trace_id(w.trace_id);
+  e.mutable_principal()->set_id(absl::StrCat("uid:", w.owner));
+  details.set_workload_id(w.id);
+  details.set_name(w.plan.spec.name());
+  *e.mutable_workload() = std::move(details);
+  options_.events->Publish(std::move(e));
+}
+
+void WorkloadRegistry::ForgetOldExited() {
+  const size_t limit = options_.exited_kept ? options_.exited_kept() : 256;
+  size_t excess = exited_order_.size() > limit ? exited_order_.size() - limit : 0;
+  for (auto it = exited_order_.begin(); excess > 0 && it != exited_order_.end();) {
+    auto w = workloads_.find(*it);
+    if (w != workloads_.end() && w->second->followers > 0) {
+      ++it;
+      continue;
+    }
+    if (w != workloads_.end()) workloads_.erase(w);
+    it = exited_order_.erase(it);
+    --excess;
+  }
+}
+
+absl::Status WorkloadRegistry::Follow(const std::string& id,
+                                      const std::function<bool(const v1::RunEvent&)>& write,
+                                      const std::function<bool()>& cancelled) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = workloads_.find(id);
+    if (it == workloads_.end()) return absl::NotFoundError(absl::StrCat("id: no workload ", id));
+    ++it->second->followers;
+  }
+  auto unfollow = absl::MakeCleanup([&] {
+    absl::MutexLock lock(&mu_);
+    --workloads_.at(id)->followers;
+  });
+  size_t cursor = 0;
+  for (;;) {
+    std::vector<v1::RunEvent> batch;
+    bool done;
+    {
+      absl::MutexLock lock(&mu_);
+      const Workload& w = *workloads_.at(id);
+      auto ended = [&w] { return !w.history.empty() && w.history.back().has_exited(); };
+      if (cursor >= w.history.size() && !ended()) {
+        changed_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
+      }
+      batch.assign(w.history.begin() + std::min(cursor, w.history.size()), w.history.end());
+      cursor = w.history.size();
+      done = ended();
+    }
+    for (const auto& ev : batch) {
+      if (!write(ev)) return absl::OkStatus();
+    }
+    if (done) return absl::OkStatus();
+    if (cancelled()) return absl::CancelledError("the caller went away");
+  }
+}
+
+absl::Status WorkloadRegistry::Kill(const std::string& id, int signal) {
+  absl::MutexLock lock(&mu_);
+  auto it = workloads_.find(id);
+  if (it == workloads_.end()) return absl::NotFoundError(absl::StrCat("id: no workload ", id));
+  Workload& w = *it->second;
+  if (w.state != v1::WORKLOAD_STATE_RUNNING || !w.pidfd.valid()) {
+    return absl::FailedPreconditionError(absl::StrCat("workload ", id, " is not running"));
+  }
+  if (signal == SIGKILL) {
+    KillLocked(w, v1::EXIT_REASON_KILLED, SIGKILL);
+  } else if (::syscall(SYS_pidfd_send_signal, w.pidfd.get(), signal, nullptr, 0) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("signal workload ", id));
+  }
+  return absl::OkStatus();
+}
+
+v1::WorkloadInfo WorkloadRegistry::InfoLocked(const Workload& w) const {
+  v1::WorkloadInfo info;
+  info.set_id(w.id);
+  info.set_name(w.plan.spec.name());
+  info.set_state(w.state);
+  if (w.state == v1::WORKLOAD_STATE_RUNNING) info.set_pid(w.pid);
+  for (const auto& a : w.plan.spec.argv()) info.add_argv(a);
+  if (!w.history.empty() && w.history.back().has_exited()) *info.mutable_exited() = w.exit;
+  info.set_violations(w.violations);
+  *info.mutable_spec() = w.plan.spec;
+  info.set_owner_uid(w.owner);
+  return info;
+}
+
+absl::StatusOr<v1::WorkloadInfo> WorkloadRegistry::Status(const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = workloads_.find(id);
+  if (it == workloads_.end()) return absl::NotFoundError(absl::StrCat("id: no workload ", id));
+  return InfoLocked(*it->second);
+}
+
+std::vector<v1::WorkloadInfo> WorkloadRegistry::List() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::WorkloadInfo> running, ended;
+  for (const auto& [id, w] : workloads_) {
+    (w->state == v1::WORKLOAD_STATE_EXITED ? ended : running).push_back(InfoLocked(*w));
+  }
+  running.insert(running.end(), ended.rbegin(), ended.rend());
+  return running;
+}
+
+}  // namespace secureos::sandboxd

@@ -1,0 +1,103 @@
+// The workloads sandboxd runs: their cgroups, launch, seccomp supervision, output,
+// wall-clock limits, exit reasons and history.
+//
+// Contract:
+// - Every launch happens on one long-lived launcher thread: PR_SET_PDEATHSIG fires when
+//   the *thread* that created the child exits, so a one-shot workload must not be the
+//   child of a gRPC worker thread that the pool may retire.
+// - One monitor thread watches every workload's pidfd and output pipes and enforces
+//   wall-clock limits. On exit: the exit status and rusage, the cgroup's OOM count and
+//   peak memory, why it ended (exited, oom, cpu_limit, timeout, seccomp, killed), then
+//   whatever is left in the cgroup is killed and the cgroup removed.
+// - Violations reported by a workload's seccomp supervisor go into its stream, its
+//   counters and sandboxd's event ring.
+// - Exited workloads are remembered up to a configurable number, oldest forgotten first
+//   (never one that is being streamed).
+#ifndef SECUREOS_SANDBOXD_WORKLOAD_REGISTRY_H_
+#define SECUREOS_SANDBOXD_WORKLOAD_REGISTRY_H_
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/event_ring.h"
+#include "common/fd.h"
+#include "proto/sandboxd.pb.h"
+#include "sandboxd/cgroup/cgroup_layout.h"
+#include "sandboxd/task_thread.h"
+#include "sandboxd/workload_plan.h"
+
+namespace secureos::sandboxd {
+
+class WorkloadRegistry {
+ public:
+  struct Options {
+    CgroupLayout layout;
+    std::string cgroup_parent;          // Relative, e.g. "secureos/sandboxd".
+    std::function<size_t()> exited_kept;  // Asked each time one may be forgotten.
+    EventRing* events = nullptr;
+  };
+
+  static absl::StatusOr<std::unique_ptr<WorkloadRegistry>> Open(Options options);
+  // Kills every running workload (sandboxd owns them) and removes their cgroups.
+  ~WorkloadRegistry();
+
+  // Registers a validated workload (state CREATED); returns its id.
+  std::string Create(WorkloadPlan plan, uid_t owner, const std::string& trace_id);
+  // Makes its cgroup and launches it. On failure the workload is EXITED with the reason
+  // in its detail, and the error is returned.
+  absl::Status Start(const std::string& id);
+  // Streams from the start: started, output, violations, exited. Returns when it exited
+  // and everything was written, or the reader went away.
+  absl::Status Follow(const std::string& id, const std::function<bool(const v1::RunEvent&)>& write,
+                      const std::function<bool()>& cancelled);
+  // Signals the whole workload (every process of its cgroup for SIGKILL).
+  absl::Status Kill(const std::string& id, int signal);
+  absl::StatusOr<v1::WorkloadInfo> Status(const std::string& id) const;
+  std::vector<v1::WorkloadInfo> List() const;
+
+ private:
+  struct Workload;
+  WorkloadRegistry(Options options, UniqueFd epoll, UniqueFd wake);
+  void MonitorLoop();
+  void HandleReady(uint64_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DrainOutput(Workload& w, int which) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EnforceTimeouts() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int NextTimeoutMs() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reaps an exited workload; the slow cleanup is returned to run without the lock.
+  std::function<void()> Finish(Workload& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void KillLocked(Workload& w, v1::ExitReason reason, int signal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Watch(Workload& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnViolation(const std::string& id, v1::Violation v);
+  void ForgetOldExited() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  v1::WorkloadInfo InfoLocked(const Workload& w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Publish(const Workload& w, common::v1::EventKind kind, common::v1::Severity severity,
+               std::string message, common::v1::WorkloadEvent details);
+  absl::Status Launch(Workload& w);
+
+  const Options options_;
+  UniqueFd epoll_;
+  UniqueFd wake_;
+  TaskThread launcher_;
+  std::thread monitor_;
+
+  mutable absl::Mutex mu_;
+  mutable absl::CondVar changed_;
+  std::map<std::string, std::unique_ptr<Workload>> workloads_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, Workload*> keys_ ABSL_GUARDED_BY(mu_);  // epoll key -> workload.
+  uint64_t next_key_ ABSL_GUARDED_BY(mu_) = 1;
+  std::deque<std::string> exited_order_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace secureos::sandboxd
+
+#endif  // SECUREOS_SANDBOXD_WORKLOAD_REGISTRY_H_
