@@ -214,7 +214,9 @@ int Run(const Options& o, const SandboxOptions& s, const std::vector<std::string
     } else if (ev.has_exited()) {
       const auto& e = ev.exited();
       code = ExitCodeOf(e);
-      if (e.reason() != sandboxd::v1::EXIT_REASON_EXITED || !e.has_code()) {
+      // A workload that did not start has no reason; the call's error says why.
+      if (e.reason() != sandboxd::v1::EXIT_REASON_UNSPECIFIED &&
+          (e.reason() != sandboxd::v1::EXIT_REASON_EXITED || !e.has_code())) {
         err << "secctl: sandbox: the workload " << e.detail() << "\n";
       }
       if (!s.learn.empty()) {

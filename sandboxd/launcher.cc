@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
-#include <linux/seccomp.h>
 #include <linux/securebits.h>
 #include <net/if.h>
 #include <poll.h>
@@ -21,16 +20,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "sandboxd/seccomp/listener_handoff.h"
 
 namespace secureos::sandboxd {
 namespace {
 
 constexpr int kSetupTimeoutMs = 10000;
 
-// What the child sends on the launch socket. kListener carries the seccomp listener as
-// SCM_RIGHTS; kError ends the launch. End of file means execve succeeded.
+// What the child sends on the launch socket: an error ends the launch; the seccomp
+// listener comes as one byte with SCM_RIGHTS (listener_handoff.h); end of file means
+// execve succeeded.
 struct ChildMessage {
-  enum Kind : int32_t { kListener = 1, kError = 2 } kind;
+  enum Kind : int32_t { kError = 2 } kind;
   int32_t err;
   char what[232];
 };
@@ -49,26 +50,14 @@ void CopyText(char* dst, size_t size, const char* a, const char* b) {
   m.kind = ChildMessage::kError;
   m.err = errno;
   CopyText(m.what, sizeof(m.what), what, detail);
-  (void)!::send(sock, &m, sizeof(m), MSG_NOSIGNAL);
-  ::_exit(127);
-}
-
-void SendListener(int sock, int listener) {
-  ChildMessage m{};
-  m.kind = ChildMessage::kListener;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  // sendmsg, not send (sendto): after the filter is in, sendmsg on this socket is the one
+  // call the workload's profile always allows (see the header).
   iovec iov{&m, sizeof(m)};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &listener, sizeof(int));
-  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) != sizeof(m)) Fail(sock, "send seccomp listener");
+  (void)!::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  ::_exit(127);
 }
 
 void LoopbackUp(int sock) {
@@ -129,6 +118,14 @@ void DieWithParent(int sock) {
   if (::recv(sock, &go, 1, 0) != 1) ::_exit(127);  // The parent gave up on us.
   ResetSignals(sock);
   if (::setsid() < 0) Fail(sock, "setsid");
+  if (p.clone_flags & CLONE_NEWUSER) {
+    // Become the workload's (mapped) ids now: until then the child's ids are unmapped in
+    // its namespace and the kernel refuses to create files for it (EOVERFLOW). Its
+    // capabilities there stay: they are only cleared on leaving the namespace's uid 0,
+    // and host root is not that.
+    if (::syscall(SYS_setresgid, p.gid, p.gid, p.gid) != 0) Fail(sock, "setresgid");
+    if (::syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0) Fail(sock, "setresuid");
+  }
   if ((p.clone_flags & CLONE_NEWUTS) &&
       ::sethostname(p.hostname.c_str(), p.hostname.size()) != 0) {
     Fail(sock, "sethostname");
@@ -155,10 +152,10 @@ void DieWithParent(int sock) {
   if (p.die_with_parent) DieWithParent(sock);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail(sock, "no_new_privs");
   if (p.seccomp != nullptr) {
-    const long listener = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-                                    SECCOMP_FILTER_FLAG_NEW_LISTENER, p.seccomp);
-    if (listener < 0) Fail(sock, "seccomp filter");
-    SendListener(sock, static_cast<int>(listener));
+    if (const int err = InstallFilterAndSendListener(p.seccomp, sock); err != 0) {
+      errno = -err;
+      Fail(sock, "seccomp filter");
+    }
   }
   ::execve(p.argv_ptrs[0], p.argv_ptrs.data(), p.env_ptrs.data());
   Fail(sock, "execve ", p.argv_ptrs[0]);
@@ -224,9 +221,13 @@ absl::Status Handshake(const LaunchPlan& plan, pid_t pid, int sock, LaunchedWork
     UniqueFd fd;
     SECUREOS_ASSIGN_OR_RETURN(size_t n, Receive(sock, &m, &fd));
     if (n == 0) return absl::OkStatus();
-    if (n != sizeof(m)) return absl::InternalError("short message on the launch socket");
-    if (m.kind == ChildMessage::kError) return ChildError(m);
-    if (m.kind == ChildMessage::kListener && fd.valid()) out->seccomp_listener = std::move(fd);
+    if (fd.valid()) {
+      out->seccomp_listener = std::move(fd);
+    } else if (n == sizeof(m) && m.kind == ChildMessage::kError) {
+      return ChildError(m);
+    } else {
+      return absl::InternalError("unexpected message on the launch socket");
+    }
   }
 }
 

@@ -49,6 +49,17 @@ std::string SignalText(int sig) {
   return name != nullptr ? absl::StrCat("SIG", name) : absl::StrCat(sig);
 }
 
+v1::Violation ToViolation(const SeccompSupervisor::Report& r) {
+  v1::Violation v;
+  v.set_pid(r.pid);
+  v.set_syscall(r.syscall);
+  v.set_number(r.nr);
+  for (uint64_t a : r.args) v.add_args(a);
+  v.set_action(r.action);
+  v.set_rule(r.rule);
+  return v;
+}
+
 bool HasCpuRlimit(const LaunchPlan& p) {
   for (const auto& [resource, lim] : p.rlimits) {
     if (resource == RLIMIT_CPU) return true;
@@ -93,6 +104,9 @@ std::string ExitDetail(const v1::Exited& e, const v1::SandboxSpec& spec, const s
     case v1::EXIT_REASON_TIMEOUT:
       return absl::StrCat("was killed at its wall-clock limit of ", spec.timeout_ms(), " ms");
     case v1::EXIT_REASON_SECCOMP:
+      if (last_syscall.empty()) {
+        return "was killed by seccomp (SIGSYS): a syscall of a foreign architecture (int 0x80 or x32)";
+      }
       return absl::StrCat("was killed by its seccomp profile (syscall ", last_syscall, ")");
     case v1::EXIT_REASON_KILLED:
       return "was killed on request";
@@ -186,23 +200,21 @@ absl::Status WorkloadRegistry::Launch(Workload& w) {
   w.out[2] = std::move(launched->stderr_read);
   if (launched->seccomp_listener.valid()) {
     const std::string id = w.id;
-    w.supervisor = std::make_unique<SeccompSupervisor>(
+    absl::StatusOr<std::unique_ptr<SeccompSupervisor>> supervisor = SeccompSupervisor::Start(
         std::move(launched->seccomp_listener), w.plan.filter.get(),
-        [this, id](const SeccompSupervisor::Report& r) {
-          v1::Violation v;
-          v.set_pid(r.pid);
-          v.set_syscall(r.syscall);
-          v.set_number(r.nr);
-          for (uint64_t a : r.args) v.add_args(a);
-          v.set_action(r.action);
-          v.set_rule(r.rule);
-          OnViolation(id, std::move(v));
-        },
+        [this, id](const SeccompSupervisor::Report& r) { OnViolation(id, ToViolation(r)); },
         [this, id] {
           absl::MutexLock lock(&mu_);
           auto it = workloads_.find(id);
           if (it != workloads_.end()) KillLocked(*it->second, v1::EXIT_REASON_SECCOMP, SIGKILL);
         });
+    if (!supervisor.ok()) {
+      // Fail closed: a workload whose refusals nobody answers must not run.
+      ::syscall(SYS_pidfd_send_signal, w.pidfd.get(), SIGKILL, nullptr, 0);
+      RetryOnEintr([&] { return ::waitpid(w.pid, nullptr, 0); });
+      return supervisor.status();
+    }
+    w.supervisor = std::move(*supervisor);
   }
   return absl::OkStatus();
 }
@@ -221,6 +233,7 @@ absl::Status WorkloadRegistry::Start(const std::string& id) {
     ++w->followers;                          // Not forgotten while it is set up.
   }
   absl::Status s = Launch(*w);
+  if (!s.ok()) w->cgroup.reset();  // Nothing runs in it: remove it now, without the lock.
   absl::MutexLock lock(&mu_);
   --w->followers;
   if (!s.ok()) {
@@ -384,6 +397,9 @@ std::function<void()> WorkloadRegistry::Finish(Workload& w) {
     const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     if (sig == SIGKILL && stats && stats->oom_kills.value_or(0) > 0) {
       reason = v1::EXIT_REASON_OOM;
+    } else if (sig == SIGSYS) {
+      // The kernel's own kill: a foreign-architecture syscall (int 0x80, x32).
+      reason = v1::EXIT_REASON_SECCOMP;
     } else if (sig == SIGXCPU || (sig == SIGKILL && HasCpuRlimit(w.plan.launch))) {
       reason = v1::EXIT_REASON_CPU_LIMIT;
     } else {

@@ -1,0 +1,341 @@
+// sandboxd for real: a daemon on a temporary root, workloads that try what an attacker
+// would, and the limits, violations and learning the issue asks for. Needs root, cgroups
+// and namespaces (tagged local).
+#include <dirent.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/sandboxd.grpc.pb.h"
+#include "sandboxd/level_presets.h"
+#include "tests/process.h"
+
+namespace secureos::sandboxd {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using test::Child;
+using test::SpawnOptions;
+using test::TempRoot;
+
+std::chrono::system_clock::time_point Deadline(int seconds = 30) {
+  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+}
+
+// Removes <hierarchy>/<rel> in every cgroup hierarchy (the per-test parent sandboxd made).
+void RemoveCgroupEverywhere(const std::string& rel) {
+  DIR* d = ::opendir("/sys/fs/cgroup");
+  if (d == nullptr) return;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string base = absl::StrCat("/sys/fs/cgroup/", e->d_name, "/");
+    ::rmdir((base + rel).c_str());
+    ::rmdir((base + rel.substr(0, rel.find('/'))).c_str());  // Only if empty.
+  }
+  ::closedir(d);
+}
+
+struct Outcome {
+  grpc::Status status;
+  std::string out, err;
+  std::vector<v1::Violation> violations;
+  std::optional<v1::Exited> exited;
+  std::string id;
+  int code() const {
+    if (!exited) return -1;
+    return exited->has_code() ? exited->code() : 128 + exited->signal();
+  }
+};
+
+class SandboxdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cgroup_parent_ = absl::StrCat("secureos-test/sbx-", ::getpid());
+    test::InstallSecctl(root_);
+    test::WriteFileOrDie(probe(), test::ReadFileOrEmpty(test::Runfile("sandboxd/testing/escape_probe")), 0755);
+    test::WriteFileOrDie(root_ / "etc/secureos/sandboxd.conf",
+                         absl::StrCat("server { socket_mode: \"0666\" event_ring_capacity: 1024 shutdown_timeout_ms: 2000 }\n"
+                                      "workload_uid: 65534\nid_map_count: 1\n"
+                                      "cgroup_parent: \"", cgroup_parent_, "\"\n"));
+    SpawnOptions o;
+    o.stderr_path = root_ / "sandboxd.log";
+    auto child = Child::Start({test::Runfile("sandboxd/sandboxd"), "--root", root_.path()}, o);
+    ASSERT_TRUE(child.ok()) << child.status();
+    sandboxd_.emplace(std::move(*child));
+    ASSERT_TRUE(WaitReady()) << test::ReadFileOrEmpty(root_ / "sandboxd.log");
+  }
+
+  void TearDown() override {
+    if (sandboxd_) {
+      sandboxd_->Signal(SIGTERM);
+      sandboxd_->Wait(absl::Seconds(10));
+    }
+    RemoveCgroupEverywhere(cgroup_parent_);
+    if (HasFailure()) std::cerr << "sandboxd log:\n" << test::ReadFileOrEmpty(root_ / "sandboxd.log");
+  }
+
+  bool WaitReady() {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      stub_ = v1::Sandboxd::NewStub(grpc::CreateChannel(
+          "unix:" + (root_ / "run/secureos/sandboxd.sock"), grpc::InsecureChannelCredentials()));
+      common::v1::HealthResponse health;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+      if (stub_->Health(&ctx, common::v1::HealthRequest(), &health).ok()) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  std::string probe() const { return root_ / "bin/escape_probe"; }
+
+  // A profile file for secctl: the default profile, mkdir refused with EROFS.
+  std::string WriteProfile() {
+    const std::string path = root_ / "mkdir-erofs.textproto";
+    test::WriteFileOrDie(path, absl::StrCat("base: \"default\"\nrules { syscalls: \"mkdir\" "
+                                            "action: SECCOMP_ACTION_ERRNO errno_value: ", EROFS, " }\n"));
+    return path;
+  }
+
+  v1::SandboxSpec Spec(std::vector<std::string> argv) {
+    v1::SandboxSpec spec;
+    ApplyDefaultPreset(&spec);
+    for (auto& a : argv) spec.add_argv(a);
+    return spec;
+  }
+
+  // The probe lives under /tmp, which the default view replaces with a private tmpfs:
+  // it is bound in read-only, as a user would bind a tool.
+  v1::SandboxSpec Probe(std::vector<std::string> args) {
+    args.insert(args.begin(), probe());
+    v1::SandboxSpec spec = Spec(args);
+    BindProbe(&spec);
+    return spec;
+  }
+
+  void BindProbe(v1::SandboxSpec* spec) {
+    v1::MountEntry* e = spec->mutable_filesystem()->add_entries();
+    e->set_kind(v1::MOUNT_KIND_RO_BIND);
+    e->set_source(probe());
+    e->set_target(probe());
+  }
+
+  Outcome Run(const v1::SandboxSpec& spec) {
+    v1::RunRequest req;
+    *req.mutable_spec() = spec;
+    req.set_output(v1::OUTPUT_MODE_STREAM);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    auto reader = stub_->Run(&ctx, req);
+    Outcome o;
+    v1::RunEvent ev;
+    while (reader->Read(&ev)) {
+      if (ev.has_started()) o.id = ev.started().id();
+      if (ev.has_output()) (ev.output().fd() == 1 ? o.out : o.err) += ev.output().data();
+      if (ev.has_violation()) o.violations.push_back(ev.violation());
+      if (ev.has_exited()) o.exited = ev.exited();
+    }
+    o.status = reader->Finish();
+    return o;
+  }
+
+  std::optional<Child> sandboxd_;
+  TempRoot root_;
+  std::string cgroup_parent_;
+  std::unique_ptr<v1::Sandboxd::Stub> stub_;
+};
+
+TEST_F(SandboxdTest, TheDefaultWorkloadRunsAsNobodyInItsOwnPidNamespace) {
+  Outcome id = Run(Probe({"id"}));
+  ASSERT_TRUE(id.status.ok()) << id.status.error_message();
+  EXPECT_EQ(id.out, "id: 65534 65534\n");
+  EXPECT_EQ(id.code(), 0);
+  EXPECT_EQ(id.exited->reason(), v1::EXIT_REASON_EXITED);
+
+  Outcome pids = Run(Probe({"pids"}));
+  EXPECT_EQ(pids.out, "pids: 1\n");  // Only itself.
+  Outcome kill = Run(Probe({"kill", absl::StrCat(sandboxd_->pid())}));
+  EXPECT_EQ(kill.out, "kill: No such process\n");
+}
+
+TEST_F(SandboxdTest, PtraceMountUnshareAndSetnsAreRefusedAndExplained) {
+  for (const char* what : {"ptrace", "mount", "unshare", "setns"}) {
+    Outcome o = Run(Probe({what, "1"}));
+    ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+    EXPECT_THAT(o.out, Not(HasSubstr(": ok"))) << what;
+    bool named = false;
+    for (const auto& v : o.violations) named = named || absl::StrContains(v.syscall(), what);
+    if (std::string(what) != "setns") {  // setns may already fail at open() of /proc/1/ns.
+      EXPECT_TRUE(named) << what << " produced no violation naming it; out: " << o.out;
+    }
+  }
+}
+
+TEST_F(SandboxdTest, NoNetworkInNoneAndOnlyLoopbackInLoopback) {
+  Outcome none = Run(Probe({"connect", "1.1.1.1", "80"}));
+  EXPECT_THAT(none.out, HasSubstr("Network is unreachable"));
+  Outcome no_lo = Run(Probe({"listen_loopback"}));
+  EXPECT_THAT(no_lo.out, Not(HasSubstr(": ok")));
+
+  v1::SandboxSpec lo = Probe({"listen_loopback"});
+  lo.set_network(v1::NETWORK_MODE_LOOPBACK);
+  Outcome loopback = Run(lo);
+  EXPECT_EQ(loopback.out, "listen_loopback: ok\n") << loopback.status.error_message();
+}
+
+TEST_F(SandboxdTest, WritesLandOnlyInDeclaredPaths) {
+  EXPECT_EQ(Run(Probe({"write", "/etc/escaped"})).out, "write: Read-only file system\n");
+  EXPECT_EQ(Run(Probe({"write", "/tmp/fine"})).out, "write: ok\n");
+  const std::string shared = root_ / "shared";
+  ASSERT_EQ(::mkdir(shared.c_str(), 0777), 0);
+  ASSERT_EQ(::chmod(shared.c_str(), 0777), 0);
+  v1::SandboxSpec rw = Probe({"write", shared + "/out"});
+  v1::MountEntry* e = rw.mutable_filesystem()->add_entries();
+  e->set_kind(v1::MOUNT_KIND_RW_BIND);
+  e->set_source(shared);
+  e->set_target(shared);
+  EXPECT_EQ(Run(rw).out, "write: ok\n");
+  EXPECT_EQ(test::ReadFileOrEmpty(shared + "/out"), "escaped\n");
+  // The test root is under /tmp: inside, that is the private tmpfs, never the host's.
+  EXPECT_EQ(Run(Probe({"write", root_ / "outside"})).out, "write: ok\n");
+  EXPECT_EQ(::access((root_ / "outside").c_str(), F_OK), -1);
+}
+
+TEST_F(SandboxdTest, OnlyStdioIsOpenAndNoFdLeadsOut) {
+  EXPECT_EQ(Run(Probe({"fds"})).out, "fds: 0 1 2\n");
+  EXPECT_EQ(Run(Probe({"chdir_fds"})).out, "chdir_fds: none\n");
+  EXPECT_EQ(Run(Probe({"tiocsti"})).out, "tiocsti: 0 worked\n");
+}
+
+TEST_F(SandboxdTest, ProcOfPidOneShowsTheSandboxNotTheHost) {
+  test::WriteFileOrDie(root_ / "host-only-marker", "x");
+  v1::SandboxSpec spec = Probe({"ls", "/proc/1/root" + root_.path()});
+  ASSERT_TRUE(ApplyLevelPreset(5, &spec).ok());
+  v1::MountEntry* tmp = spec.mutable_filesystem()->add_entries();
+  tmp->set_kind(v1::MOUNT_KIND_TMPFS);
+  tmp->set_target("/tmp");
+  BindProbe(&spec);
+  Outcome o = Run(spec);
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_THAT(o.out, Not(HasSubstr("host-only-marker")));
+  EXPECT_THAT(o.out, HasSubstr("bin"));  // Only what was bound in.
+  v1::SandboxSpec cwd = spec;
+  cwd.set_argv(1, "readlink");
+  cwd.set_argv(2, "/proc/1/cwd");
+  EXPECT_EQ(Run(cwd).out, "readlink: /\n");
+}
+
+TEST_F(SandboxdTest, A32BitSyscallIsKilled) {
+  Outcome o = Run(Probe({"int80"}));
+  ASSERT_TRUE(o.exited.has_value()) << o.status.error_message();
+  EXPECT_EQ(o.exited->signal(), SIGSYS);
+  EXPECT_EQ(o.exited->reason(), v1::EXIT_REASON_SECCOMP);
+  EXPECT_THAT(o.out, Not(HasSubstr("returned")));
+}
+
+TEST_F(SandboxdTest, AForkBombIsHeldByThePidsLimit) {
+  v1::SandboxSpec spec = Probe({"forkbomb"});
+  spec.mutable_limits()->set_pids(16);
+  Outcome o = Run(spec);
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_THAT(o.out, HasSubstr("then Resource temporarily unavailable"));
+  int made = -1;
+  ASSERT_EQ(std::sscanf(o.out.c_str(), "forkbomb: made %d", &made), 1) << o.out;
+  EXPECT_LT(made, 16);
+}
+
+TEST_F(SandboxdTest, AMemoryHogIsReportedAsOom) {
+  v1::SandboxSpec spec = Probe({"memhog", "256"});
+  spec.mutable_limits()->set_memory_bytes(32 << 20);
+  Outcome o = Run(spec);
+  ASSERT_TRUE(o.exited.has_value()) << o.status.error_message();
+  EXPECT_EQ(o.exited->reason(), v1::EXIT_REASON_OOM) << o.exited->DebugString();
+  EXPECT_THAT(o.exited->detail(), HasSubstr("OOM killer at its 32 MiB"));
+}
+
+TEST_F(SandboxdTest, AnEndlessLoopHitsTheCpuAndTheWallClockLimits) {
+  v1::SandboxSpec cpu = Probe({"spin"});
+  auto* r = cpu.mutable_limits()->add_rlimits();
+  r->set_resource(common::v1::RLIMIT_RESOURCE_CPU);
+  r->set_soft(1);
+  r->set_hard(2);
+  Outcome c = Run(cpu);
+  ASSERT_TRUE(c.exited.has_value()) << c.status.error_message();
+  EXPECT_EQ(c.exited->reason(), v1::EXIT_REASON_CPU_LIMIT) << c.exited->DebugString();
+
+  v1::SandboxSpec wall = Probe({"spin"});
+  wall.set_timeout_ms(500);
+  const absl::Time start = absl::Now();
+  Outcome w = Run(wall);
+  ASSERT_TRUE(w.exited.has_value()) << w.status.error_message();
+  EXPECT_EQ(w.exited->reason(), v1::EXIT_REASON_TIMEOUT);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_F(SandboxdTest, ABlockedSyscallGetsTheConfiguredErrnoAndAnEventWithItsName) {
+  v1::SandboxSpec spec = Probe({"mkdir", "/tmp/d"});
+  v1::SeccompRule* rule = spec.mutable_seccomp()->add_rules();
+  rule->add_syscalls("mkdir");
+  rule->set_action(v1::SECCOMP_ACTION_ERRNO);
+  rule->set_errno_value(EROFS);
+  Outcome o = Run(spec);
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_EQ(o.out, "mkdir: Read-only file system\n");
+  ASSERT_FALSE(o.violations.empty());
+  EXPECT_EQ(o.violations[0].syscall(), "mkdir");
+  EXPECT_EQ(o.violations[0].workload_id(), o.id);
+  EXPECT_THAT(o.violations[0].action(), HasSubstr("EROFS"));
+
+  // And the same through secctl, which prints it.
+  test::RunResult cli = test::RunSecctl(root_, {"sandbox", "run", "--ro", probe(), "--profile", WriteProfile(), "--",
+                                                probe(), "mkdir", "/tmp/d"});
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_THAT(cli.err, HasSubstr("mkdir("));
+  EXPECT_EQ(cli.out, "mkdir: Read-only file system\n");
+}
+
+TEST_F(SandboxdTest, LearningWritesAProfileTheWorkloadRunsUnderAndOthersDoNot) {
+  const std::string learned = root_ / "learned.textproto";
+  test::RunResult learn = test::RunSecctl(root_, {"sandbox", "run", "--ro", probe(), "--learn", learned, "--", probe(), "id"});
+  ASSERT_EQ(learn.exit_code, 0) << learn.err;
+  ASSERT_THAT(test::ReadFileOrEmpty(learned), HasSubstr("ALLOW"));
+  test::RunResult again = test::RunSecctl(root_, {"sandbox", "run", "--ro", probe(), "--profile", learned, "--", probe(), "id"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "id: 65534 65534\n");
+  EXPECT_THAT(again.err, Not(HasSubstr("secctl: sandbox:")));
+  test::RunResult other = test::RunSecctl(root_, {"sandbox", "run", "--ro", probe(), "--profile", learned, "--", probe(), "listen_loopback"});
+  EXPECT_THAT(other.err, HasSubstr("socket("));
+}
+
+TEST_F(SandboxdTest, BadSpecsAreRefusedNamingTheField) {
+  v1::SandboxSpec spec = Probe({"id"});
+  v1::MountEntry* e = spec.mutable_filesystem()->add_entries();
+  e->set_kind(v1::MOUNT_KIND_TMPFS);
+  e->set_target("/scratch");
+  e->set_size("1m,exec");
+  spec.set_hostname("bad host");
+  spec.add_uid_map()->set_outside(0);
+  Outcome o = Run(spec);
+  EXPECT_EQ(o.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(o.status.error_message(), HasSubstr("filesystem.entries[4].size"));
+  EXPECT_THAT(o.status.error_message(), HasSubstr("hostname"));
+  EXPECT_THAT(o.status.error_message(), HasSubstr("uid_map[0].outside"));
+  EXPECT_FALSE(o.exited.has_value());  // Nothing ran.
+}
+
+}  // namespace
+}  // namespace secureos::sandboxd

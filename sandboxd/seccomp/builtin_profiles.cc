@@ -1,0 +1,166 @@
+#include "sandboxd/seccomp/builtin_profiles.h"
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/text_format.h"
+
+namespace secureos::sandboxd {
+namespace {
+
+// CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+// CLONE_NEWCGROUP = 0x7e020000. (CLONE_NEWTIME is 0x80, which clone(2) reads as part of the
+// exit signal; only clone3 and unshare take it, and both are refused.)
+constexpr char kDefault[] = R"pb(
+  default_action: SECCOMP_ACTION_ERRNO
+  default_errno: 1
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: [
+      "@aio",
+      "@basic-io",
+      "@chown",
+      "@cpu-emulation",
+      "@credentials",
+      "@file-system",
+      "@io-event",
+      "@ipc",
+      "@memory",
+      "@network-io",
+      "@process",
+      "@resources",
+      "@sandbox",
+      "@setuid",
+      "@signal",
+      "@sync",
+      "@system-info",
+      "@timer"
+    ]
+  }
+  # Later rules win: clone and personality are taken back, then allowed with conditions.
+  rules { action: SECCOMP_ACTION_ERRNO syscalls: "clone" }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "clone"
+    args { index: 0 op: OP_MASKED_EQ value: 0x7e020000 value_two: 0 }
+  }
+  rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" }
+  rules { action: SECCOMP_ACTION_ERRNO syscalls: "personality" }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "personality"
+    args { index: 0 op: OP_EQ value: 0 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "personality"
+    args { index: 0 op: OP_EQ value: 0x8 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "personality"
+    args { index: 0 op: OP_EQ value: 0x20000 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "personality"
+    args { index: 0 op: OP_EQ value: 0x20008 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "personality"
+    args { index: 0 op: OP_EQ value: 0xffffffff }
+  }
+  # AF_VSOCK reaches the hypervisor.
+  rules {
+    action: SECCOMP_ACTION_ERRNO
+    syscalls: "socket"
+    args { index: 0 op: OP_EQ value: 40 }
+  }
+)pb";
+
+constexpr char kStrict[] = R"pb(
+  default_action: SECCOMP_ACTION_ERRNO
+  default_errno: 1
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: [
+      "@basic-io",
+      "@credentials",
+      "@file-system",
+      "@io-event",
+      "@memory",
+      "@signal",
+      "@sync",
+      "@system-info",
+      "@timer"
+    ]
+  }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: [
+      "execve",
+      "exit",
+      "exit_group",
+      "fork",
+      "vfork",
+      "wait4",
+      "waitid",
+      "kill",
+      "tkill",
+      "tgkill",
+      "getpid",
+      "getppid",
+      "gettid",
+      "getpgid",
+      "setpgid",
+      "getpgrp",
+      "getsid",
+      "set_tid_address",
+      "arch_prctl",
+      "rseq",
+      "set_robust_list",
+      "get_robust_list",
+      "futex",
+      "restart_syscall",
+      "pipe",
+      "pipe2",
+      "getrlimit",
+      "prlimit64",
+      "getrusage",
+      "sched_getaffinity",
+      "sched_yield"
+    ]
+  }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "clone"
+    args { index: 0 op: OP_MASKED_EQ value: 0x7e020000 value_two: 0 }
+  }
+  rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" }
+)pb";
+
+constexpr char kUnconfined[] = R"pb(
+  default_action: SECCOMP_ACTION_ALLOW
+)pb";
+
+}  // namespace
+
+const std::vector<std::string>& BuiltinProfileNames() {
+  static const std::vector<std::string>* const names =
+      new std::vector<std::string>{"default", "strict", kUnconfinedProfile};
+  return *names;
+}
+
+absl::StatusOr<v1::SeccompProfile> BuiltinProfile(absl::string_view name) {
+  const char* text = nullptr;
+  if (name == "default") text = kDefault;
+  if (name == "strict") text = kStrict;
+  if (name == kUnconfinedProfile) text = kUnconfined;
+  if (text == nullptr) return absl::NotFoundError(absl::StrCat("no built-in profile ", name));
+  v1::SeccompProfile profile;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &profile)) {
+    return absl::InternalError(absl::StrCat("built-in profile ", name, " does not parse"));
+  }
+  return profile;
+}
+
+}  // namespace secureos::sandboxd
