@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/field_errors.h"
 
 namespace secureos::sandboxd {
 namespace {
@@ -62,6 +63,7 @@ void ApplyDefaultPreset(v1::SandboxSpec* spec) {
 }
 
 absl::Status ApplyLevelPreset(int level, v1::SandboxSpec* spec) {
+  spec->set_level(level);
   switch (level) {
     case 3:
       Namespaces(spec, false);
@@ -97,6 +99,63 @@ absl::Status ApplyLevelPreset(int level, v1::SandboxSpec* spec) {
           "level: sandboxd runs levels 3, 4 and 5 (1 and 2 are host services, spawned by "
           "capd), got ", level));
   }
+}
+
+namespace {
+
+void RequireNamespace(bool set, const char* name, uint32_t level, FieldErrors* errors) {
+  if (!set) errors->Add(absl::StrCat("namespaces.", name), absl::StrCat("level ", level, " needs it"));
+}
+
+bool Refuses(v1::SeccompAction a) {
+  return a == v1::SECCOMP_ACTION_UNSPECIFIED || a == v1::SECCOMP_ACTION_ERRNO ||
+         a == v1::SECCOMP_ACTION_KILL_PROCESS;
+}
+
+void VerifyThree(const v1::SandboxSpec& spec, FieldErrors* errors) {
+  const v1::Namespaces& ns = spec.namespaces();
+  RequireNamespace(ns.mount(), "mount", spec.level(), errors);
+  RequireNamespace(ns.pid(), "pid", spec.level(), errors);
+  RequireNamespace(ns.ipc(), "ipc", spec.level(), errors);
+  RequireNamespace(ns.uts(), "uts", spec.level(), errors);
+  if (spec.seccomp().base() == "unconfined") {
+    errors->Add("seccomp.base", absl::StrCat("level ", spec.level(), " needs a seccomp filter"));
+  }
+}
+
+void VerifyFour(const v1::SandboxSpec& spec, FieldErrors* errors) {
+  RequireNamespace(spec.namespaces().user(), "user", spec.level(), errors);
+  if (spec.network() == v1::NETWORK_MODE_HOST) {
+    errors->Add("network", absl::StrCat("level ", spec.level(), " allows loopback at most"));
+  }
+  const v1::SeccompProfile& p = spec.seccomp();
+  if (spec.learn()) return;  // Learning runs under its own recording filter.
+  if (p.base() == "default" || !p.oci_json().empty() || !Refuses(p.default_action())) {
+    errors->Add("seccomp", absl::StrCat("level ", spec.level(), " needs the strict profile or an "
+                                        "allowlist whose default action refuses"));
+  }
+}
+
+void VerifyFive(const v1::SandboxSpec& spec, FieldErrors* errors) {
+  if (spec.filesystem().root() != v1::Filesystem::ROOT_TMPFS) {
+    errors->Add("filesystem.root", "level 5 needs ROOT_TMPFS (only declared paths are visible)");
+  }
+  if (!spec.capabilities().empty()) errors->Add("capabilities", "level 5 keeps none");
+}
+
+}  // namespace
+
+absl::Status VerifyLevel(const v1::SandboxSpec& spec) {
+  if (spec.level() == 0) return absl::OkStatus();
+  if (spec.level() < 3 || spec.level() > 5) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "level: sandboxd runs levels 3, 4 and 5 (1 and 2 are host services), got ", spec.level()));
+  }
+  FieldErrors errors;
+  VerifyThree(spec, &errors);
+  if (spec.level() >= 4) VerifyFour(spec, &errors);
+  if (spec.level() >= 5) VerifyFive(spec, &errors);
+  return errors.ToStatus();
 }
 
 }  // namespace secureos::sandboxd

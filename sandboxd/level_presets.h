@@ -24,8 +24,14 @@ namespace secureos::sandboxd {
 void ApplyDefaultPreset(v1::SandboxSpec* spec);
 
 // Levels 3, 4 and 5; any other level is INVALID_ARGUMENT naming "level" (1 and 2 are host
-// processes: capd's, not sandboxd's).
+// processes: capd's, not sandboxd's). Sets spec->level, the claim VerifyLevel checks.
 absl::Status ApplyLevelPreset(int level, v1::SandboxSpec* spec);
+
+// Checks a spec (with sandboxd's defaults filled in) against the level it claims: what the
+// preset sets may be tightened by the caller, never loosened. Level 4 asks for a seccomp
+// profile that is not "default" or "unconfined" and whose default action refuses (the
+// "strict" base, or an allowlist such as a learned one). OK when no level is claimed.
+absl::Status VerifyLevel(const v1::SandboxSpec& spec);
 
 }  // namespace secureos::sandboxd
 

@@ -65,7 +65,7 @@ class SandboxdTest : public ::testing::Test {
   void SetUp() override {
     cgroup_parent_ = absl::StrCat("secureos-test/sbx-", ::getpid());
     test::InstallSecctl(root_);
-    test::WriteFileOrDie(probe(), test::ReadFileOrEmpty(test::Runfile("sandboxd/testing/escape_probe")), 0755);
+    test::WriteFileOrDie(probe(), test::ReadFileOrEmpty(test::Runfile("sandboxd/testing/escape_probe_bin")), 0755);
     test::WriteFileOrDie(root_ / "etc/secureos/sandboxd.conf",
                          absl::StrCat("server { socket_mode: \"0666\" event_ring_capacity: 1024 shutdown_timeout_ms: 2000 }\n"
                                       "workload_uid: 65534\nid_map_count: 1\n"

@@ -12,6 +12,7 @@
 #include "common/field_errors.h"
 #include "common/process_spec.h"
 #include "common/status.h"
+#include "sandboxd/level_presets.h"
 #include "sandboxd/seccomp/profile.h"
 
 namespace secureos::sandboxd {
@@ -250,6 +251,7 @@ absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& request, v
   const rlim_t nofile = CheckLimits(spec, &plan, &errors);
   CheckCapabilities(*spec, &plan, &errors);
   CheckSeccomp(spec, static_cast<int>(nofile), &plan, &errors);
+  errors.Merge("level", VerifyLevel(*spec));
   SECUREOS_RETURN_IF_ERROR(errors.ToStatus());
 
   LaunchPlan& l = plan.launch;
