@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -35,15 +37,30 @@ std::chrono::system_clock::time_point Deadline(int seconds = 30) {
   return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
 }
 
-// Removes <hierarchy>/<rel> in every cgroup hierarchy (the per-test parent sandboxd made).
+// Removes <hierarchy>/<rel> and the workload cgroups under it in every hierarchy, killing
+// what still runs there (a test that kills sandboxd leaves its workload's cgroup behind).
 void RemoveCgroupEverywhere(const std::string& rel) {
   DIR* d = ::opendir("/sys/fs/cgroup");
   if (d == nullptr) return;
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] == '.') continue;
-    const std::string base = absl::StrCat("/sys/fs/cgroup/", e->d_name, "/");
-    ::rmdir((base + rel).c_str());
-    ::rmdir((base + rel.substr(0, rel.find('/'))).c_str());  // Only if empty.
+    const std::string parent = absl::StrCat("/sys/fs/cgroup/", e->d_name, "/", rel);
+    if (DIR* leaves = ::opendir(parent.c_str())) {
+      while (dirent* l = ::readdir(leaves)) {
+        if (l->d_type != DT_DIR || l->d_name[0] == '.') continue;
+        const std::string leaf = parent + "/" + l->d_name;
+        for (const auto& line : absl::StrSplit(test::ReadFileOrEmpty(leaf + "/cgroup.procs"), '\n')) {
+          int pid;
+          if (absl::SimpleAtoi(line, &pid)) ::kill(pid, SIGKILL);
+        }
+        for (int i = 0; i < 100 && ::rmdir(leaf.c_str()) != 0 && errno == EBUSY; ++i) {
+          absl::SleepFor(absl::Milliseconds(10));
+        }
+      }
+      ::closedir(leaves);
+    }
+    ::rmdir(parent.c_str());
+    ::rmdir(absl::StrCat("/sys/fs/cgroup/", e->d_name, "/", rel.substr(0, rel.find('/'))).c_str());
   }
   ::closedir(d);
 }
@@ -335,6 +352,109 @@ TEST_F(SandboxdTest, BadSpecsAreRefusedNamingTheField) {
   EXPECT_THAT(o.status.error_message(), HasSubstr("hostname"));
   EXPECT_THAT(o.status.error_message(), HasSubstr("uid_map[0].outside"));
   EXPECT_FALSE(o.exited.has_value());  // Nothing ran.
+}
+
+TEST_F(SandboxdTest, ALongLivedWorkloadIsCreatedStartedListedKilledAndWaitedFor) {
+  v1::CreateRequest create;
+  *create.mutable_spec() = Probe({"spin"});
+  create.mutable_spec()->set_name("spinner");
+  v1::WorkloadInfo created;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    ASSERT_TRUE(stub_->Create(&ctx, create, &created).ok());
+  }
+  EXPECT_EQ(created.state(), v1::WORKLOAD_STATE_CREATED);
+  EXPECT_EQ(created.spec().network(), v1::NETWORK_MODE_NONE);  // Defaults filled in.
+  v1::WorkloadRef ref;
+  ref.set_id(created.id());
+  v1::WorkloadInfo started;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    ASSERT_TRUE(stub_->Start(&ctx, ref, &started).ok());
+  }
+  EXPECT_EQ(started.state(), v1::WORKLOAD_STATE_RUNNING);
+  EXPECT_GT(started.pid(), 0);
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::WorkloadInfo again;
+    EXPECT_EQ(stub_->Start(&ctx, ref, &again).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  test::RunResult list = test::RunSecctl(root_, {"sandbox", "list"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr(created.id()));
+  EXPECT_THAT(list.out, HasSubstr("spinner"));
+  EXPECT_THAT(list.out, HasSubstr("running"));
+  test::RunResult inspect = test::RunSecctl(root_, {"sandbox", "inspect", created.id()});
+  EXPECT_THAT(inspect.out, HasSubstr("\"state\":\"WORKLOAD_STATE_RUNNING\""));
+
+  test::RunResult kill = test::RunSecctl(root_, {"sandbox", "kill", created.id()});
+  EXPECT_EQ(kill.exit_code, 0) << kill.err;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  auto reader = stub_->Wait(&ctx, ref);
+  v1::RunEvent ev;
+  std::optional<v1::Exited> exited;
+  bool saw_started = false;
+  while (reader->Read(&ev)) {
+    saw_started = saw_started || ev.has_started();
+    if (ev.has_exited()) exited = ev.exited();
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_TRUE(saw_started);
+  ASSERT_TRUE(exited.has_value());
+  EXPECT_EQ(exited->reason(), v1::EXIT_REASON_KILLED);
+  EXPECT_EQ(exited->signal(), SIGKILL);
+  EXPECT_EQ(::kill(started.pid(), 0), -1);  // Gone (and reaped).
+}
+
+TEST_F(SandboxdTest, AOneShotWorkloadDiesWithSandboxd) {
+  v1::RunRequest req;
+  *req.mutable_spec() = Probe({"spin"});
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  auto reader = stub_->Run(&ctx, req);
+  v1::RunEvent ev;
+  ASSERT_TRUE(reader->Read(&ev));
+  ASSERT_TRUE(ev.has_started());
+  const pid_t pid = ev.started().pid();
+  ASSERT_EQ(::kill(pid, 0), 0);
+  sandboxd_->Signal(SIGKILL);  // No graceful shutdown: the kernel's parent-death signal.
+  sandboxd_->Wait(absl::Seconds(10));
+  sandboxd_.reset();
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    // A zombie re-parented to init counts as gone: it no longer runs.
+    const std::string state = test::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
+    gone = state.empty() || state.find(") Z") != std::string::npos;
+    if (!gone) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(gone);
+  ctx.TryCancel();
+}
+
+TEST_F(SandboxdTest, AWorkloadOutlivesItsCallerOnlyIfCreated) {
+  // Run: the caller going away kills the workload.
+  v1::RunRequest req;
+  *req.mutable_spec() = Probe({"spin"});
+  pid_t pid;
+  {
+    grpc::ClientContext ctx;
+    auto reader = stub_->Run(&ctx, req);
+    v1::RunEvent ev;
+    ASSERT_TRUE(reader->Read(&ev));
+    pid = ev.started().pid();
+    ctx.TryCancel();
+    reader->Finish();
+  }
+  bool gone = false;
+  for (int i = 0; i < 300 && !gone; ++i) {
+    gone = ::kill(pid, 0) != 0;
+    if (!gone) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(gone);
 }
 
 }  // namespace

@@ -119,6 +119,11 @@ std::string ExitDetail(const v1::Exited& e, const v1::SandboxSpec& spec, const s
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WorkloadRegistry>> WorkloadRegistry::Open(Options options) {
+  for (const std::string& leaf : Cgroup::SweepStale(options.layout, options.cgroup_parent)) {
+    // Workloads are not re-adopted across a sandboxd restart yet: say so, never kill them.
+    Log(LogLevel::kWarning, "a workload of a previous run still runs; it is not re-adopted",
+        {{"cgroup", leaf}});
+  }
   UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll) return ErrnoToStatus(errno, "epoll_create1");
   UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));

@@ -1,5 +1,7 @@
 #include "sandboxd/cgroup/cgroup.h"
 
+#include <dirent.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -434,6 +436,22 @@ std::vector<std::string> Cgroup::paths() const {
   std::vector<std::string> out;
   for (const Member& m : members_) out.push_back(m.path);
   return out;
+}
+
+std::vector<std::string> Cgroup::SweepStale(const CgroupLayout& layout, const std::string& parent) {
+  std::vector<std::string> busy;
+  for (const CgroupHierarchy& h : layout.hierarchies()) {
+    const std::string dir = h.mount_point + "/" + parent;
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+    if (d == nullptr) continue;
+    while (dirent* e = ::readdir(d.get())) {
+      if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+      const std::string leaf = dir + "/" + e->d_name;
+      // rmdir refuses a cgroup with processes (EBUSY) or children: exactly the ones to keep.
+      if (::rmdir(leaf.c_str()) != 0) busy.push_back(leaf);
+    }
+  }
+  return busy;
 }
 
 }  // namespace secureos::sandboxd

@@ -116,6 +116,11 @@ class Cgroup {
   // The leaf directories, one per hierarchy, in layout order.
   std::vector<std::string> paths() const;
 
+  // At start-up: removes the empty workload cgroups a previous run left under `parent` in
+  // every hierarchy (a daemon killed before it cleaned up) and returns the leaves that
+  // still hold processes, which it leaves alone.
+  static std::vector<std::string> SweepStale(const CgroupLayout& layout, const std::string& parent);
+
  private:
   struct Member {
     CgroupHierarchy hierarchy;  // Version and controllers of the hierarchy.

@@ -435,6 +435,26 @@ TEST_F(CgroupTest, DestroyRefusesWhileProcessesRemain) {
   EXPECT_TRUE(cgroup->Destroy().ok());
 }
 
+TEST_F(CgroupTest, SweepStaleRemovesEmptyLeftoversAndKeepsBusyOnes) {
+  auto busy = MustCreate("busy", {});
+  ASSERT_NE(busy, nullptr);
+  for (const CgroupHierarchy& h : layout_.hierarchies()) {
+    ASSERT_EQ(::mkdir(Leaf(h, "stale").c_str(), 0755), 0) << Leaf(h, "stale");
+  }
+  ForkedChild child(*busy, [](int report) {
+    Report(report, "in");
+    ::pause();
+    return 0;
+  });
+  ASSERT_EQ(child.ReadBytes(2), "in");
+  std::vector<std::string> kept = Cgroup::SweepStale(layout_, parent_);
+  EXPECT_EQ(kept.size(), layout_.hierarchies().size());
+  for (const CgroupHierarchy& h : layout_.hierarchies()) {
+    EXPECT_NE(::access(Leaf(h, "stale").c_str(), F_OK), 0) << "not removed: " << Leaf(h, "stale");
+    EXPECT_EQ(::access(Leaf(h, "busy").c_str(), F_OK), 0) << "removed: " << Leaf(h, "busy");
+  }
+}
+
 TEST_F(CgroupTest, DestructorKillsAndRemoves) {
   std::vector<std::string> paths;
   pid_t pid = -1;
