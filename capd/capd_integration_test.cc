@@ -18,7 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "capd/cap_set.h"
+#include "common/cap_set.h"
 #include "capd/proc_status.h"
 #include "common/fd.h"
 #include "gmock/gmock.h"

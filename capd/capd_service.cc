@@ -48,11 +48,11 @@ v1::ProcessCapabilities ToProto(const ProcStatus& s) {
   for (uid_t u : s.uids) p.add_uids(u);
   for (gid_t g : s.gids) p.add_gids(g);
   for (gid_t g : s.groups) p.add_groups(g);
-  *p.mutable_effective() = ToProto(s.effective);
-  *p.mutable_permitted() = ToProto(s.permitted);
-  *p.mutable_inheritable() = ToProto(s.inheritable);
-  *p.mutable_bounding() = ToProto(s.bounding);
-  *p.mutable_ambient() = ToProto(s.ambient);
+  *p.mutable_effective() = capd::ToProto(s.effective);
+  *p.mutable_permitted() = capd::ToProto(s.permitted);
+  *p.mutable_inheritable() = capd::ToProto(s.inheritable);
+  *p.mutable_bounding() = capd::ToProto(s.bounding);
+  *p.mutable_ambient() = capd::ToProto(s.ambient);
   p.set_no_new_privs(s.no_new_privs);
   p.set_seccomp(SeccompOf(s.seccomp));
   p.set_start_time(s.start_time);

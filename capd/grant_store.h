@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "capd/cap_set.h"
+#include "common/cap_set.h"
 #include "proto/capd.pb.h"
 
 namespace secureos::capd {

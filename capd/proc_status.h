@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "capd/cap_set.h"
+#include "common/cap_set.h"
 
 namespace secureos::capd {
 

@@ -7,7 +7,7 @@
 #define SECUREOS_CAPD_SELF_CONFINEMENT_H_
 
 #include "absl/status/status.h"
-#include "capd/cap_set.h"
+#include "common/cap_set.h"
 
 namespace secureos::capd {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "capd/cap_set.h"
+#include "common/cap_set.h"
 #include "common/fd.h"
 #include "proto/capd.pb.h"
 

@@ -29,7 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "capd/cap_set.h"
+#include "common/cap_set.h"
 #include "capd/spawner.h"
 #include "common/event_ring.h"
 #include "common/fd.h"

@@ -457,5 +457,42 @@ TEST_F(SandboxdTest, AWorkloadOutlivesItsCallerOnlyIfCreated) {
   EXPECT_TRUE(gone);
 }
 
+TEST_F(SandboxdTest, CapabilitiesInsideTheUserNamespaceAreCapdsToAuthorize) {
+  v1::SandboxSpec spec = Probe({"bind", "80"});
+  spec.set_name("web");
+  spec.set_network(v1::NETWORK_MODE_LOOPBACK);
+  spec.set_capabilities("cap_net_bind_service");
+  // No capd: nobody can say yes, so it does not run.
+  Outcome unreachable = Run(spec);
+  EXPECT_EQ(unreachable.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(unreachable.status.error_message(), HasSubstr("capabilities: capd could not authorize"));
+
+  SpawnOptions o;
+  o.stderr_path = root_ / "capd.log";
+  auto capd = Child::Start({test::Runfile("capd/capd"), "--root", root_.path()}, o);
+  ASSERT_TRUE(capd.ok()) << capd.status();
+  ASSERT_TRUE(test::WaitForPath(root_ / "run/secureos/capd.sock", absl::Seconds(20)));
+  Outcome refused;
+  for (int i = 0; i < 100; ++i) {  // Until capd answers (its socket may exist before it serves).
+    refused = Run(spec);
+    if (refused.status.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(refused.status.error_message(), HasSubstr("capd refused sandbox:web"));
+
+  test::RunResult grant = test::RunSecctl(root_, {"cap", "grant", "sandbox:web", "cap_net_bind_service"});
+  ASSERT_EQ(grant.exit_code, 0) << grant.err;
+  Outcome bound = Run(spec);
+  ASSERT_TRUE(bound.status.ok()) << bound.status.error_message();
+  EXPECT_EQ(bound.out, "bind: ok\n");
+  v1::SandboxSpec caps = spec;
+  caps.set_argv(1, "caps");
+  EXPECT_EQ(Run(caps).out, "caps: 0000000000000400\n");  // cap_net_bind_service only.
+  v1::SandboxSpec without = spec;
+  without.clear_capabilities();
+  EXPECT_EQ(Run(without).out, "bind: Permission denied\n");
+}
+
 }  // namespace
 }  // namespace secureos::sandboxd

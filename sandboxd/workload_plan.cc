@@ -2,13 +2,13 @@
 
 #include <linux/sched.h>
 #include <sched.h>
-#include <sys/capability.h>
 #include <unistd.h>
 
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/cap_set.h"
 #include "common/field_errors.h"
 #include "common/process_spec.h"
 #include "common/status.h"
@@ -192,18 +192,12 @@ void CheckCapabilities(const v1::SandboxSpec& spec, WorkloadPlan* plan, FieldErr
     errors->Add("capabilities", "kept capabilities need namespaces.user (never on the host)");
     return;
   }
-  std::unique_ptr<_cap_struct, int (*)(void*)> caps(cap_from_text(spec.capabilities().c_str()),
-                                                    cap_free);
-  if (caps == nullptr) {
-    errors->Add("capabilities", absl::StrCat("not a capability list: \"", spec.capabilities(), "\""));
+  absl::StatusOr<CapSet> caps = CapSet::Parse(spec.capabilities());
+  if (!caps.ok()) {
+    errors->Add("capabilities", caps.status().message());
     return;
   }
-  for (int cap = 0; cap < 64; ++cap) {
-    cap_flag_value_t v = CAP_CLEAR;
-    if (cap_get_flag(caps.get(), cap, CAP_EFFECTIVE, &v) == 0 && v == CAP_SET) {
-      plan->launch.keep_caps |= uint64_t{1} << cap;
-    }
-  }
+  plan->launch.keep_caps = caps->mask();
 }
 
 void CheckSeccomp(v1::SandboxSpec* spec, int launcher_fd, WorkloadPlan* plan, FieldErrors* errors) {

@@ -19,6 +19,8 @@
 //   spin                   burn CPU forever
 //   mkdir PATH             mkdir
 //   id                     "uid gid"
+//   caps                   the CapEff line of /proc/self/status
+//   bind PORT              bind 127.0.0.1:PORT
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -203,6 +205,22 @@ int main(int argc, char** argv) {
   if (cmd == "memhog") return MemHog(std::atoi(arg));
   if (cmd == "spin") for (volatile unsigned long i = 0;; ++i) {}
   if (cmd == "mkdir") return Report("mkdir", ::mkdir(arg, 0755));
+  if (cmd == "caps") {
+    FILE* f = std::fopen("/proc/self/status", "re");
+    char line[256];
+    while (f != nullptr && std::fgets(line, sizeof(line), f) != nullptr) {
+      if (std::strncmp(line, "CapEff:", 7) == 0) std::printf("caps: %s", line + 8);
+    }
+    return 0;
+  }
+  if (cmd == "bind") {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(std::atoi(arg)));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return Report("bind", ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)));
+  }
   if (cmd == "id") {
     std::printf("id: %u %u\n", ::getuid(), ::getgid());
     return 0;

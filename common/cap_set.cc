@@ -1,4 +1,4 @@
-#include "capd/cap_set.h"
+#include "common/cap_set.h"
 
 #include <sys/capability.h>
 
@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
-namespace secureos::capd {
+namespace secureos {
 namespace {
 
 struct CapFree {
@@ -119,4 +119,4 @@ std::string CapSet::ToString() const { return absl::StrJoin(Names(), ","); }
 
 std::string CapSet::Hex() const { return absl::StrFormat("%016x", mask_); }
 
-}  // namespace secureos::capd
+}  // namespace secureos

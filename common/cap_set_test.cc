@@ -1,10 +1,10 @@
-#include "capd/cap_set.h"
+#include "common/cap_set.h"
 
 #include <linux/capability.h>
 
 #include "gtest/gtest.h"
 
-namespace secureos::capd {
+namespace secureos {
 namespace {
 
 TEST(CapSetTest, ParsesCapabilityNamesListsAndHexLikeProc) {
@@ -47,4 +47,4 @@ TEST(CapSetTest, SetAlgebra) {
 }
 
 }  // namespace
-}  // namespace secureos::capd
+}  // namespace secureos

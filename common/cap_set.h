@@ -1,7 +1,7 @@
 // A set of Linux capabilities, as the 64-bit mask the kernel uses in capget(2) and
 // /proc/<pid>/status (bit N = capability N), with libcap for names and text.
-#ifndef SECUREOS_CAPD_CAP_SET_H_
-#define SECUREOS_CAPD_CAP_SET_H_
+#ifndef SECUREOS_COMMON_CAP_SET_H_
+#define SECUREOS_COMMON_CAP_SET_H_
 
 #include <cstdint>
 #include <string>
@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace secureos::capd {
+namespace secureos {
 
 // The highest capability number the running kernel knows (/proc/sys/kernel/cap_last_cap).
 int LastCap();
@@ -54,6 +54,6 @@ class CapSet {
   uint64_t mask_ = 0;
 };
 
-}  // namespace secureos::capd
+}  // namespace secureos
 
-#endif  // SECUREOS_CAPD_CAP_SET_H_
+#endif  // SECUREOS_COMMON_CAP_SET_H_
