@@ -42,7 +42,7 @@ constexpr char kDefault[] = R"pb(
     syscalls: "clone"
     args { index: 0 op: OP_MASKED_EQ value: 0x7e020000 value_two: 0 }
   }
-  rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" }
+  rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" quiet: true }
   rules { action: SECCOMP_ACTION_ERRNO syscalls: "personality" }
   rules {
     action: SECCOMP_ACTION_ALLOW
@@ -135,7 +135,7 @@ constexpr char kStrict[] = R"pb(
     syscalls: "clone"
     args { index: 0 op: OP_MASKED_EQ value: 0x7e020000 value_two: 0 }
   }
-  rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" }
+  rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" quiet: true }
 )pb";
 
 constexpr char kUnconfined[] = R"pb(

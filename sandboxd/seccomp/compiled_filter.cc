@@ -213,6 +213,7 @@ void CompiledFilter::AddRules() {
           Decision{KindOf(r.action()), static_cast<int>(r.errno_value()), RuleLabel(i, r)};
       for (const v1::ArgFilter& a : r.args()) rule.condition.push_back(ArgLiteral::From(a));
       rule.numbers = Numbers({r.syscalls().begin(), r.syscalls().end()});
+      rule.quiet = r.quiet();
       rules_.push_back(std::move(rule));
     }
   }
@@ -225,6 +226,14 @@ void CompiledFilter::AddRules() {
   for (size_t k = 0; k < rules_.size(); ++k) {
     for (int nr : rules_[k].numbers) by_number_[nr].push_back(k);
   }
+}
+
+std::optional<int> CompiledFilter::QuietErrno(int nr) const {
+  auto it = by_number_.find(nr);
+  if (it == by_number_.end() || it->second.empty()) return std::nullopt;
+  const Rule& last = rules_[it->second.back()];
+  if (!last.quiet || !last.condition.empty()) return std::nullopt;
+  return last.decision.errno_value;
 }
 
 bool CompiledFilter::KernelAllowsByDefault() const {
@@ -254,6 +263,11 @@ absl::Status CompiledFilter::BuildProgram() {
   const uint32_t action = want_allow ? SCMP_ACT_ALLOW : SCMP_ACT_NOTIFY;
   const std::map<int, std::vector<size_t>> ordered(by_number_.begin(), by_number_.end());
   for (const auto& [nr, unused] : ordered) {
+    if (std::optional<int> e = QuietErrno(nr)) {
+      const int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(static_cast<uint32_t>(*e)), nr, 0);
+      if (rc != 0) return ErrnoToStatus(-rc, absl::StrCat("libseccomp: quiet rule for ", SyscallName(nr)));
+      continue;
+    }
     std::optional<Dnf> where = WhereLastMatchIs(KernelRules(nr), want_allow, kMaxTermsPerSyscall);
     // Too complex: allow nothing more, or notify everything, for this syscall.
     if (!where.has_value()) where = want_allow ? Dnf{} : Dnf{{}};

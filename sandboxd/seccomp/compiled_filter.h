@@ -30,6 +30,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -80,7 +81,11 @@ class CompiledFilter {
     Decision decision;  // What the rule does when it matches.
     Conjunction condition;
     std::vector<int> numbers;  // The syscalls it covers.
+    bool quiet = false;        // Answered in the kernel, never notified.
   };
+
+  // The errno of a syscall whose last rule is quiet (unconditional, so it decides alone).
+  std::optional<int> QuietErrno(int nr) const;
 
   CompiledFilter() = default;
   void AddRules();

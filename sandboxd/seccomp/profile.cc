@@ -90,6 +90,9 @@ void ExpandRule(const v1::SeccompRule& rule, const std::string& field, FieldErro
   empty.set_errno_value(ValidateAction(rule.action(), rule.errno_value(), field + ".action",
                                        field + ".errno_value", errors));
   ValidateArgs(rule, field, errors);
+  if (rule.quiet() && (rule.action() != v1::SECCOMP_ACTION_ERRNO || !rule.args().empty())) {
+    errors->Add(field + ".quiet", "only for SECCOMP_ACTION_ERRNO rules without args");
+  }
   v1::SeccompRule plain = empty;
   if (rule.syscalls().empty()) errors->Add(field + ".syscalls", "required");
   RuleList groups;

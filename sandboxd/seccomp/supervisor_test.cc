@@ -269,6 +269,22 @@ TEST(SeccompSupervisorTest, UnknownNumbersFailWithEnosys) {
   EXPECT_EQ(o.reports[0].args[2], 3u);
 }
 
+TEST(SeccompSupervisorTest, AQuietRuleIsAnsweredByTheKernelWithoutAReport) {
+  v1::SeccompProfile p;
+  p.set_base("default");  // clone3 -> ENOSYS, quiet: glibc's fallback is not a violation.
+  auto filter = Compile(p);
+  ASSERT_NE(filter, nullptr);
+  const Outcome o = RunUnder(*filter, [] {
+    Put(ErrnoOf(::syscall(SYS_clone3, nullptr, 0)));
+    Put(ErrnoOf(::syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0)));
+    return 0;
+  });
+  EXPECT_TRUE(ExitedWith(o, 0)) << o.status;
+  EXPECT_THAT(Results(o), ElementsAre(ENOSYS, EPERM));
+  ASSERT_THAT(o.reports, SizeIs(1));  // ptrace only.
+  EXPECT_EQ(o.reports[0].syscall, "ptrace");
+}
+
 long GetpidThroughInt80() {
   long ret;
   asm volatile("int $0x80" : "=a"(ret) : "a"(20) : "memory");  // i386 getpid.
