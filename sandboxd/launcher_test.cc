@@ -91,5 +91,20 @@ TEST(LauncherTest, OnlyStdioSurvivesExec) {
   EXPECT_EQ(out, "0\n1\n2\n3\n");  // 3 is ls's own directory fd.
 }
 
+TEST(LauncherTest, EveryNamespaceIncludingTimeIsNew) {
+  LaunchPlan p = Plan({"/bin/sh", "-c", "readlink /proc/self/ns/time /proc/self/ns/cgroup /proc/self/ns/ipc"});
+  p.clone_flags |= CLONE_NEWTIME | CLONE_NEWCGROUP;
+  absl::StatusOr<LaunchedWorkload> w = Launch(p, nullptr);
+  ASSERT_TRUE(w.ok()) << w.status();
+  const std::string out = ReadAllOf(w->stdout_read.get());
+  EXPECT_EQ(WaitExit(w->pid), 0);
+  char self[3][64] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/time", self[0], sizeof(self[0])), 0);
+  ASSERT_GT(::readlink("/proc/self/ns/cgroup", self[1], sizeof(self[1])), 0);
+  ASSERT_GT(::readlink("/proc/self/ns/ipc", self[2], sizeof(self[2])), 0);
+  for (const char* mine : self) EXPECT_THAT(out, ::testing::Not(HasSubstr(mine))) << out;
+  EXPECT_THAT(out, HasSubstr("time:["));
+}
+
 }  // namespace
 }  // namespace secureos::sandboxd
