@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/cap_set.h"
+#include "common/proc_stat.h"  // ReadStartTime, ReadState: used with ProcStatus.
 
 namespace secureos::capd {
 
@@ -35,18 +36,9 @@ struct ProcStatus {
 // Parses the text of /proc/<pid>/status (without the start time).
 absl::StatusOr<ProcStatus> ParseProcStatus(absl::string_view text);
 
-// The start time from the text of /proc/<pid>/stat (field 22, after the last ')').
-absl::StatusOr<uint64_t> ParseStartTime(absl::string_view stat_text);
-
 // Reads both files of `pid` under `proc` ("/proc"). NOT_FOUND when the process is gone.
 absl::StatusOr<ProcStatus> ReadProcStatus(pid_t pid, const std::string& proc = "/proc");
 
-// Just the start time: with the pid it names a process uniquely across pid reuse.
-absl::StatusOr<uint64_t> ReadStartTime(pid_t pid, const std::string& proc = "/proc");
-
-// The state letter of /proc/<pid>/stat field 3 ('R', 'S', 'Z' for an unreaped exit, ...).
-absl::StatusOr<char> ParseState(absl::string_view stat_text);
-absl::StatusOr<char> ReadState(pid_t pid, const std::string& proc = "/proc");
 
 }  // namespace secureos::capd
 

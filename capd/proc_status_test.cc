@@ -38,14 +38,6 @@ TEST(ProcStatusTest, RefusesTextWithoutCapabilities) {
   EXPECT_FALSE(ParseProcStatus("Name:\tx\nCapEff:\tzz\n").ok());
 }
 
-TEST(ProcStatusTest, StartTimeSkipsACommWithSpacesAndParentheses) {
-  std::string stat = "77 (a) b (c)) S 1 77 77 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 123456 "
-                     "1000 10 18446744073709551615";
-  EXPECT_EQ(*ParseStartTime(stat), 123456u);
-  EXPECT_EQ(*ParseState(stat), 'S');
-  EXPECT_EQ(*ParseState("5 (x) Z 1"), 'Z');
-  EXPECT_FALSE(ParseStartTime("garbage").ok());
-}
 
 TEST(ProcStatusTest, ReadsThisProcessAsTheKernelSeesIt) {
   auto s = ReadProcStatus(::getpid());

@@ -241,6 +241,31 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(const CgroupLayout& layou
   return cgroup;
 }
 
+absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Adopt(const CgroupLayout& layout,
+                                                      const std::string& parent,
+                                                      const std::string& name) {
+  FieldErrors errors;
+  ValidatePath("cgroup_parent", parent, /*single=*/false, &errors);
+  ValidatePath("name", name, /*single=*/true, &errors);
+  SECUREOS_RETURN_IF_ERROR(errors.ToStatus());
+  std::unique_ptr<Cgroup> cgroup(new Cgroup());
+  cgroup->unified_ = layout.unified();
+  for (const CgroupHierarchy& h : layout.hierarchies()) {
+    Member m{h, Join(h.mount_point, Join(parent, name)), {}, true};
+    if (!Exists(m.path)) {
+      cgroup->Release();  // Nothing of it is ours to remove.
+      return absl::NotFoundError(absl::StrCat("cgroup ", m.path, " does not exist"));
+    }
+    cgroup->members_.push_back(std::move(m));
+  }
+  SECUREOS_RETURN_IF_ERROR(cgroup->OpenFds());
+  return cgroup;
+}
+
+void Cgroup::Release() {
+  for (Member& m : members_) m.exists = false;
+}
+
 absl::Status Cgroup::Make(const std::string& parent, const std::string& name) {
   for (Member& m : members_) {
     std::string dir = m.hierarchy.mount_point;

@@ -78,8 +78,19 @@ class Cgroup {
                                                         const std::string& name,
                                                         const CgroupLimits& limits);
 
-  // Unless Destroy() succeeded: KillAll() then Destroy(), logging any failure.
+  // Re-opens the existing cgroup <parent>/<name> of a workload a previous daemon run made
+  // (limits are left as they are). NOT_FOUND when a hierarchy lacks it.
+  static absl::StatusOr<std::unique_ptr<Cgroup>> Adopt(const CgroupLayout& layout,
+                                                       const std::string& parent,
+                                                       const std::string& name);
+
+  // Unless Destroy() succeeded or Release() was called: KillAll() then Destroy(), logging
+  // any failure.
   ~Cgroup();
+
+  // Leaves the cgroup and its processes as they are when this object goes (a workload that
+  // outlives the daemon, to be re-adopted by its next run).
+  void Release();
   Cgroup(const Cgroup&) = delete;
   Cgroup& operator=(const Cgroup&) = delete;
 

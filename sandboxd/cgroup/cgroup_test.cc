@@ -455,6 +455,34 @@ TEST_F(CgroupTest, SweepStaleRemovesEmptyLeftoversAndKeepsBusyOnes) {
   }
 }
 
+TEST_F(CgroupTest, AReleasedCgroupIsLeftAloneAndCanBeAdoptedAgain) {
+  auto first = MustCreate("adopt", {std::nullopt, std::nullopt, 8});
+  ASSERT_NE(first, nullptr);
+  ForkedChild child(*first, [](int report) {
+    Report(report, "in");
+    ::pause();
+    return 0;
+  });
+  ASSERT_EQ(child.ReadBytes(2), "in");
+  first->Release();
+  first.reset();  // A daemon that stops and leaves its workload running.
+  ASSERT_EQ(::kill(child.pid(), 0), 0);
+  const CgroupHierarchy* pids = Need(CgroupController::kPids);
+  ASSERT_NE(pids, nullptr);
+  EXPECT_EQ(::access(Leaf(*pids, "adopt").c_str(), F_OK), 0);
+
+  auto adopted = Cgroup::Adopt(layout_, parent_, "adopt");
+  ASSERT_TRUE(adopted.ok()) << adopted.status();
+  absl::StatusOr<CgroupStats> stats = (*adopted)->Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->pids_current.value_or(0), 1u);
+  ASSERT_TRUE((*adopted)->KillAll().ok());
+  EXPECT_TRUE((*adopted)->Destroy().ok());
+  EXPECT_NE(::access(Leaf(*pids, "adopt").c_str(), F_OK), 0);
+
+  EXPECT_EQ(Cgroup::Adopt(layout_, parent_, "never-made").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(CgroupTest, DestructorKillsAndRemoves) {
   std::vector<std::string> paths;
   pid_t pid = -1;
