@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/atomic_file.h"
 #include "common/daemon_main.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -68,6 +69,9 @@ absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
     return kept == 0 ? kDefaultExitedKept : kept;
   };
   options.events = &core.events();
+  const std::string runtime = RuntimeDir(core.root(), "sandboxd");
+  SECUREOS_RETURN_IF_ERROR(MakeDirs(runtime, 0700));
+  options.state_path = runtime + "/workloads.textproto";
   SECUREOS_ASSIGN_OR_RETURN(std::unique_ptr<WorkloadRegistry> workloads,
                             WorkloadRegistry::Open(std::move(options)));
   std::vector<ServiceEntry> services;

@@ -87,12 +87,28 @@ class SandboxdTest : public ::testing::Test {
                          absl::StrCat("server { socket_mode: \"0666\" event_ring_capacity: 1024 shutdown_timeout_ms: 2000 }\n"
                                       "workload_uid: 65534\nid_map_count: 1\n"
                                       "cgroup_parent: \"", cgroup_parent_, "\"\n"));
+    ASSERT_TRUE(StartSandboxd());
+  }
+
+  bool StartSandboxd() {
     SpawnOptions o;
     o.stderr_path = root_ / "sandboxd.log";
     auto child = Child::Start({test::Runfile("sandboxd/sandboxd"), "--root", root_.path()}, o);
-    ASSERT_TRUE(child.ok()) << child.status();
+    if (!child.ok()) return false;
     sandboxd_.emplace(std::move(*child));
-    ASSERT_TRUE(WaitReady()) << test::ReadFileOrEmpty(root_ / "sandboxd.log");
+    if (WaitReady()) return true;
+    ADD_FAILURE() << test::ReadFileOrEmpty(root_ / "sandboxd.log");
+    return false;
+  }
+
+  v1::WorkloadInfo StatusOf(const std::string& id) {
+    v1::WorkloadRef ref;
+    ref.set_id(id);
+    v1::WorkloadInfo info;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    EXPECT_TRUE(stub_->Status(&ctx, ref, &info).ok());
+    return info;
   }
 
   void TearDown() override {
@@ -492,6 +508,61 @@ TEST_F(SandboxdTest, CapabilitiesInsideTheUserNamespaceAreCapdsToAuthorize) {
   v1::SandboxSpec without = spec;
   without.clear_capabilities();
   EXPECT_EQ(Run(without).out, "bind: Permission denied\n");
+}
+
+TEST_F(SandboxdTest, ALongLivedWorkloadOutlivesSandboxdAndIsReadopted) {
+  v1::CreateRequest create;
+  *create.mutable_spec() = Probe({"spin"});
+  v1::WorkloadInfo created;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    ASSERT_TRUE(stub_->Create(&ctx, create, &created).ok());
+  }
+  v1::WorkloadRef ref;
+  ref.set_id(created.id());
+  v1::WorkloadInfo started;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    ASSERT_TRUE(stub_->Start(&ctx, ref, &started).ok());
+  }
+  const pid_t pid = started.pid();
+  for (int sig : {SIGTERM, SIGKILL}) {  // A graceful stop, then a crash.
+    sandboxd_->Signal(sig);
+    sandboxd_->Wait(absl::Seconds(10));
+    sandboxd_.reset();
+    ASSERT_EQ(::kill(pid, 0), 0) << "the workload died with sandboxd (signal " << sig << ")";
+    ASSERT_TRUE(StartSandboxd());
+    v1::WorkloadInfo again = StatusOf(created.id());
+    EXPECT_EQ(again.state(), v1::WORKLOAD_STATE_RUNNING) << sig;
+    EXPECT_EQ(again.pid(), pid);
+  }
+  test::RunResult list = test::RunSecctl(root_, {"sandbox", "list"});
+  EXPECT_THAT(list.out, HasSubstr(created.id()));
+
+  v1::KillRequest kill;
+  kill.set_id(created.id());
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::KillResponse resp;
+    ASSERT_TRUE(stub_->Kill(&ctx, kill, &resp).ok());
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  auto reader = stub_->Wait(&ctx, ref);
+  v1::RunEvent ev;
+  std::optional<v1::Exited> exited;
+  while (reader->Read(&ev)) {
+    if (ev.has_exited()) exited = ev.exited();
+  }
+  ASSERT_TRUE(exited.has_value());
+  EXPECT_EQ(exited->reason(), v1::EXIT_REASON_KILLED);
+  // No longer sandboxd's child: the status is not known, and it says so.
+  EXPECT_FALSE(exited->has_code());
+  const std::string cgroup = absl::StrCat("/sys/fs/cgroup/pids/", cgroup_parent_, "/", created.id());
+  EXPECT_NE(::access(cgroup.c_str(), F_OK), 0) << cgroup << " was not removed";
 }
 
 }  // namespace

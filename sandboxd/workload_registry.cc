@@ -16,8 +16,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/atomic_file.h"
+#include "common/config_loader.h"
 #include "common/log.h"
+#include "common/proc_stat.h"
 #include "common/status.h"
+#include "google/protobuf/text_format.h"
 #include "sandboxd/cgroup/cgroup.h"
 #include "sandboxd/seccomp/profile.h"
 #include "sandboxd/seccomp/supervisor.h"
@@ -78,6 +82,8 @@ struct WorkloadRegistry::Workload {
   std::unique_ptr<Cgroup> cgroup;
   std::unique_ptr<SeccompSupervisor> supervisor;
   pid_t pid = -1;
+  uint64_t start_time = 0;
+  bool own_child = true;  // False when re-adopted: the exit status is then unknown.
   UniqueFd pidfd;
   UniqueFd out[3];  // [1] stdout, [2] stderr.
   uint64_t key = 0;
@@ -111,6 +117,10 @@ std::string ExitDetail(const v1::Exited& e, const v1::SandboxSpec& spec, const s
     case v1::EXIT_REASON_KILLED:
       return "was killed on request";
     default:
+      if (!e.has_code() && !e.has_signal()) {
+        return "exited after sandboxd restarted; it was no longer sandboxd's child, so its "
+               "exit status is unknown";
+      }
       return e.has_code() ? absl::StrCat("exited with code ", e.code())
                           : absl::StrCat("was killed by ", SignalText(e.signal()));
   }
@@ -119,11 +129,6 @@ std::string ExitDetail(const v1::Exited& e, const v1::SandboxSpec& spec, const s
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WorkloadRegistry>> WorkloadRegistry::Open(Options options) {
-  for (const std::string& leaf : Cgroup::SweepStale(options.layout, options.cgroup_parent)) {
-    // Workloads are not re-adopted across a sandboxd restart yet: say so, never kill them.
-    Log(LogLevel::kWarning, "a workload of a previous run still runs; it is not re-adopted",
-        {{"cgroup", leaf}});
-  }
   UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll) return ErrnoToStatus(errno, "epoll_create1");
   UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -134,8 +139,92 @@ absl::StatusOr<std::unique_ptr<WorkloadRegistry>> WorkloadRegistry::Open(Options
   if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) != 0) {
     return ErrnoToStatus(errno, "epoll_ctl");
   }
-  return std::unique_ptr<WorkloadRegistry>(
+  std::unique_ptr<WorkloadRegistry> r(
       new WorkloadRegistry(std::move(options), std::move(epoll), std::move(wake)));
+  absl::MutexLock lock(&r->mu_);
+  const std::set<std::string> adopted = r->Readopt();
+  for (const std::string& leaf : Cgroup::SweepStale(r->options_.layout, r->options_.cgroup_parent)) {
+    if (adopted.count(leaf.substr(leaf.rfind('/') + 1)) != 0) continue;
+    // Neither recorded nor empty: something runs there that this run knows nothing of.
+    Log(LogLevel::kWarning, "an unknown workload cgroup still holds processes; left alone",
+        {{"cgroup", leaf}});
+  }
+  return r;
+}
+
+std::set<std::string> WorkloadRegistry::Readopt() {
+  std::set<std::string> adopted;
+  if (options_.state_path.empty()) return adopted;
+  v1::WorkloadsState state;
+  absl::Status s = LoadConfigFile(options_.state_path, &state, nullptr);
+  if (!s.ok()) {
+    if (!absl::IsNotFound(s)) Log(LogLevel::kError, "unreadable workload state", {{"error", std::string(s.message())}});
+    return adopted;
+  }
+  for (const v1::WorkloadRecord& rec : state.workloads()) {
+    auto w = std::make_unique<Workload>();
+    w->id = rec.id();
+    w->owner = rec.owner_uid();
+    w->trace_id = rec.trace_id();
+    w->plan.spec = rec.spec();
+    w->pid = rec.pid();
+    w->start_time = rec.start_time();
+    w->own_child = false;
+    w->state = v1::WORKLOAD_STATE_RUNNING;
+    w->started = absl::Now();
+    v1::RunEvent started;
+    started.mutable_started()->set_id(w->id);
+    started.mutable_started()->set_pid(w->pid);
+    w->history.push_back(started);
+    absl::StatusOr<std::unique_ptr<Cgroup>> cgroup =
+        Cgroup::Adopt(options_.layout, options_.cgroup_parent, w->id);
+    if (cgroup.ok()) w->cgroup = std::move(*cgroup);
+    absl::StatusOr<uint64_t> now_start = ReadStartTime(w->pid);
+    absl::StatusOr<char> pstate = ReadState(w->pid);
+    const bool alive = now_start.ok() && *now_start == w->start_time && pstate.ok() && *pstate != 'Z';
+    if (alive) w->pidfd.Reset(static_cast<int>(::syscall(SYS_pidfd_open, w->pid, 0)));
+    Workload& ref = *w;
+    workloads_[w->id] = std::move(w);
+    if (ref.pidfd.valid()) {
+      Watch(ref);
+      adopted.insert(ref.id);
+      Log(LogLevel::kInfo, "re-adopted workload", {{"workload", ref.id}, {"pid", absl::StrCat(ref.pid)}});
+      continue;
+    }
+    // It ended while sandboxd was down: report it, and remove what is left of it.
+    ref.state = v1::WORKLOAD_STATE_EXITED;
+    ref.exit.set_reason(v1::EXIT_REASON_EXITED);
+    ref.exit.set_detail("exited while sandboxd was down; its exit status is unknown");
+    v1::RunEvent ev;
+    *ev.mutable_exited() = ref.exit;
+    ref.history.push_back(ev);
+    exited_order_.push_back(ref.id);
+    if (ref.cgroup != nullptr) (void)ref.cgroup->KillAll();
+    ref.cgroup.reset();
+  }
+  PersistLocked();
+  return adopted;
+}
+
+void WorkloadRegistry::PersistLocked() const {
+  if (options_.state_path.empty()) return;
+  v1::WorkloadsState state;
+  for (const auto& [id, w] : workloads_) {
+    if (w->state != v1::WORKLOAD_STATE_RUNNING || w->plan.launch.die_with_parent || w->pid <= 0) continue;
+    v1::WorkloadRecord* rec = state.add_workloads();
+    rec->set_id(w->id);
+    rec->set_owner_uid(w->owner);
+    rec->set_trace_id(w->trace_id);
+    rec->set_pid(w->pid);
+    rec->set_start_time(w->start_time);
+    *rec->mutable_spec() = w->plan.spec;
+  }
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(state, &text);
+  // Crash-safe, not power-loss-safe: the processes it names do not survive a reboot.
+  absl::Status s = WriteFileAtomically(options_.state_path, "# sandboxd workloads; written by sandboxd.\n" + text,
+                                       0600, Durability::kProcessCrash);
+  if (!s.ok()) Log(LogLevel::kError, "could not record workloads", {{"error", std::string(s.message())}});
 }
 
 WorkloadRegistry::WorkloadRegistry(Options options, UniqueFd epoll, UniqueFd wake)
@@ -150,9 +239,15 @@ WorkloadRegistry::~WorkloadRegistry() {
     stopping_ = true;
     for (auto& [id, w] : workloads_) {
       if (w->state != v1::WORKLOAD_STATE_RUNNING || !w->pidfd.valid()) continue;
+      if (!w->plan.launch.die_with_parent && w->pid > 0) {
+        // Long-lived: it keeps running, recorded for the next run, which re-adopts it.
+        if (w->cgroup != nullptr) w->cgroup->Release();
+        continue;
+      }
       KillLocked(*w, v1::EXIT_REASON_KILLED, SIGKILL);
       running.push_back(w.get());
     }
+    PersistLocked();
   }
   const uint64_t one = 1;
   (void)!::write(wake_.get(), &one, sizeof(one));
@@ -254,6 +349,10 @@ absl::Status WorkloadRegistry::Start(const std::string& id) {
   }
   w->started = absl::Now();
   if (w->plan.timeout != absl::InfiniteDuration()) w->deadline = w->started + w->plan.timeout;
+  // Read after exec: an exited workload keeps its /proc entry until it is reaped.
+  absl::StatusOr<uint64_t> start_time = ReadStartTime(w->pid);
+  w->start_time = start_time.ok() ? *start_time : 0;
+  PersistLocked();
   v1::RunEvent ev;
   ev.mutable_started()->set_id(w->id);
   ev.mutable_started()->set_pid(w->pid);
@@ -376,8 +475,10 @@ std::function<void()> WorkloadRegistry::Finish(Workload& w) {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, w.pidfd.get(), nullptr);
   int status = 0;
   rusage ru{};
-  const pid_t r = RetryOnEintr([&] { return ::wait4(w.pid, &status, WNOHANG, &ru); });
-  if (r != w.pid) return [] {};  // Not yet reapable (spurious wake-up); keep watching.
+  if (w.own_child) {
+    const pid_t r = RetryOnEintr([&] { return ::wait4(w.pid, &status, WNOHANG, &ru); });
+    if (r != w.pid) return [] {};  // Not yet reapable (spurious wake-up); keep watching.
+  }
   for (int which : {1, 2}) {
     if (w.out[which].valid()) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, w.out[which].get(), nullptr);
     w.out[which].Reset();
@@ -385,8 +486,8 @@ std::function<void()> WorkloadRegistry::Finish(Workload& w) {
   keys_.erase(w.key);
   w.pidfd.Reset();
   v1::Exited& e = w.exit;
-  if (WIFEXITED(status)) e.set_code(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) e.set_signal(WTERMSIG(status));
+  if (w.own_child && WIFEXITED(status)) e.set_code(WEXITSTATUS(status));
+  if (w.own_child && WIFSIGNALED(status)) e.set_signal(WTERMSIG(status));
   e.set_user_seconds(Seconds(ru.ru_utime));
   e.set_system_seconds(Seconds(ru.ru_stime));
   e.set_max_rss_kib(ru.ru_maxrss);
@@ -414,6 +515,7 @@ std::function<void()> WorkloadRegistry::Finish(Workload& w) {
   e.set_reason(reason);
   w.state = v1::WORKLOAD_STATE_EXITED;
   exited_order_.push_back(w.id);
+  PersistLocked();
   // The slow part (the rest of the tree, the cgroup, the supervisor's thread) runs without
   // the lock; the exited record is published once the supervisor has said all it saw.
   std::shared_ptr<Cgroup> cgroup(std::move(w.cgroup));

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,10 +45,17 @@ class WorkloadRegistry {
     std::string cgroup_parent;          // Relative, e.g. "secureos/sandboxd".
     std::function<size_t()> exited_kept;  // Asked each time one may be forgotten.
     EventRing* events = nullptr;
+    // Where running long-lived workloads are recorded for the next run (a tmpfs in
+    // deployment: they do not outlive a reboot). Empty: nothing is recorded.
+    std::string state_path;
   };
 
+  // Re-adopts the long-lived workloads a previous run recorded (those still running keep
+  // running and are watched again; their exit status is then unknown, and their refused
+  // syscalls fail with ENOSYS unreported: the seccomp listener died with that run).
   static absl::StatusOr<std::unique_ptr<WorkloadRegistry>> Open(Options options);
-  // Kills every running workload (sandboxd owns them) and removes their cgroups.
+  // Kills the running one-shot workloads and removes their cgroups; long-lived ones keep
+  // running, recorded for the next run.
   ~WorkloadRegistry();
 
   // Registers a validated workload (state CREATED); returns its id.
@@ -82,6 +90,9 @@ class WorkloadRegistry {
   void Publish(const Workload& w, common::v1::EventKind kind, common::v1::Severity severity,
                std::string message, common::v1::WorkloadEvent details);
   absl::Status Launch(Workload& w);
+  // The previous run's long-lived workloads; returns the ids re-adopted.
+  std::set<std::string> Readopt() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PersistLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   UniqueFd epoll_;
