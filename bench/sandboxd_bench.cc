@@ -224,7 +224,7 @@ absl::Status SandboxdUnderTest::Prepare() {
                                                     O_WRONLY | O_CREAT | O_TRUNC, 0644));
   return WriteAll(conf.get(), absl::StrCat(
       "server { socket_mode: \"0600\" event_ring_capacity: 1024 shutdown_timeout_ms: 2000 }\n"
-      "workload_uid: 65534\nid_map_count: 1\ncgroup_parent: \"", cgroup_parent_, "\"\n"));
+      "workload_uid: 65534\nid_map_count: 1\ncgroup_favor_dynmods: true\ncgroup_parent: \"", cgroup_parent_, "\"\n"));
 }
 
 absl::Status SandboxdUnderTest::WaitReady() {

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -231,6 +233,56 @@ absl::Status Handshake(const LaunchPlan& plan, pid_t pid, int sock, LaunchedWork
   }
 }
 
+// The child's own stack: with CLONE_VM it runs in sandboxd's memory.
+constexpr size_t kChildStackBytes = 512 << 10;
+
+struct StackDeleter {
+  void operator()(void* p) const { ::munmap(p, kChildStackBytes); }
+};
+using ChildStack = std::unique_ptr<void, StackDeleter>;
+
+struct ChildStart {
+  const LaunchPlan* plan;
+  int child_sock;
+};
+
+int ChildEntry(void* arg) {
+  const auto* start = static_cast<const ChildStart*>(arg);
+  // The launch socket at its fixed number; close-on-exec like every other fd.
+  if (::dup3(start->child_sock, start->plan->launcher_fd, O_CLOEXEC) < 0) ::_exit(127);
+  RunChild(*start->plan, start->plan->launcher_fd);
+}
+
+// Starts the child; its pid, or -1 with errno.
+//
+// Normally as posix_spawn does, with CLONE_VM on its own stack: no copy of sandboxd's page
+// tables and no copy-on-write faults afterwards (a fork-like clone of the daemon was most
+// of a workload start's CPU time). Unlike vfork this thread goes on, since it writes the
+// id maps while the child waits; the child only reads the plan and writes its own stack
+// until exec. The one thing both touch is this thread's errno: the child reads it right
+// after its own failed call, and this thread only changes it when one of its own calls
+// fails, which fails the launch anyway.
+// A time namespace needs clone3 (clone's flags cannot express CLONE_NEWTIME), and the
+// sanitizer runtime needs its own copy of the process: both fall back to a fork-like clone3.
+pid_t StartChild(const ChildStart& start, ChildStack& stack, int* pidfd) {
+  const uint64_t flags = start.plan->clone_flags;
+#if !defined(__SANITIZE_ADDRESS__)
+  if ((flags & CLONE_NEWTIME) == 0) {
+    return ::clone(ChildEntry, static_cast<char*>(stack.get()) + kChildStackBytes,
+                   static_cast<int>(flags) | CLONE_VM | CLONE_PIDFD | SIGCHLD,
+                   const_cast<ChildStart*>(&start), pidfd);
+  }
+#endif
+  (void)stack;
+  clone_args args{};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  const long pid = ::syscall(SYS_clone3, &args, sizeof(args));
+  if (pid == 0) ChildEntry(const_cast<ChildStart*>(&start));
+  return static_cast<pid_t>(pid);
+}
+
 }  // namespace
 
 absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& before_start) {
@@ -242,32 +294,25 @@ absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& bef
   }
   UniqueFd sock(pair[0]);
   UniqueFd child_sock(pair[1]);
-  int pidfd = -1;
-  clone_args args{};
-  args.flags = plan.clone_flags | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
+  void* mem = ::mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (mem == MAP_FAILED) return ErrnoToStatus(errno, "mmap child stack");
+  ChildStack stack(mem);
+  const ChildStart start{&plan, child_sock.get()};
   // All signals blocked across the clone: the child resets dispositions before it
   // unblocks them, so no sandboxd handler ever runs in it.
   sigset_t all, old;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  const long pid = ::syscall(SYS_clone3, &args, sizeof(args));
-  if (pid == 0) {
-    // The launch socket at its fixed number; close-on-exec like every other fd.
-    if (::dup3(child_sock.get(), plan.launcher_fd, O_CLOEXEC) < 0) ::_exit(127);
-    RunChild(plan, plan.launcher_fd);
-  }
+  int pidfd = -1;
+  const pid_t pid = StartChild(start, stack, &pidfd);
   const int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) return ErrnoToStatus(clone_errno, "clone3");
+  if (pid < 0) return ErrnoToStatus(clone_errno, "clone");
   LaunchedWorkload out;
-  out.pid = static_cast<pid_t>(pid);
+  out.pid = pid;
   out.pidfd.Reset(pidfd);
-  child_sock.Reset();
-  plan.stdio.in.Reset();
-  plan.stdio.out.Reset();
-  plan.stdio.err.Reset();
+  child_sock.Reset();  // Our copy: the socket reads end of file once the child has exec'd.
   absl::Status s = before_start ? before_start(out.pid) : absl::OkStatus();
   if (s.ok()) s = Handshake(plan, out.pid, sock.get(), &out);
   if (!s.ok()) {
@@ -275,6 +320,10 @@ absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& bef
     RetryOnEintr([&] { return ::waitpid(out.pid, nullptr, 0); });
     return s;
   }
+  // Only now: until exec the child may share this memory and read these numbers.
+  plan.stdio.in.Reset();
+  plan.stdio.out.Reset();
+  plan.stdio.err.Reset();
   out.stdout_read = std::move(plan.stdio.out_read);
   out.stderr_read = std::move(plan.stdio.err_read);
   return out;

@@ -12,6 +12,7 @@
 #include "proto/sandboxd.pb.h"
 #include "sandboxd/capability_authorizer.h"
 #include "sandboxd/cgroup/cgroup_layout.h"
+#include "sandboxd/cgroup/favor_dynmods.h"
 #include "sandboxd/default_config.h"
 #include "sandboxd/sandboxd_service.h"
 #include "sandboxd/workload_registry.h"
@@ -60,6 +61,12 @@ void Validate(const google::protobuf::Message* running, const google::protobuf::
 absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
   SECUREOS_ASSIGN_OR_RETURN(CgroupLayout layout, CgroupLayout::Discover());
   Log(LogLevel::kInfo, "cgroup controllers", {{"layout", layout.Describe()}});
+  if (core.config().Get<v1::SandboxdConfig>()->cgroup_favor_dynmods()) {
+    // Only faster starts are at stake: a refusal is logged, never fatal.
+    absl::StatusOr<std::string> done = FavorDynamicModifications(layout);
+    Log(done.ok() ? LogLevel::kInfo : LogLevel::kWarning, "cgroup favordynmods",
+        {{"result", done.ok() ? *done : std::string(done.status().message())}});
+  }
   const ConfigStore* store = &core.config();
   WorkloadRegistry::Options options;
   options.layout = std::move(layout);
