@@ -43,6 +43,18 @@ constexpr char kDefault[] = R"pb(
     args { index: 0 op: OP_MASKED_EQ value: 0x7e020000 value_two: 0 }
   }
   rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" quiet: true }
+  # Keystroke injection into a terminal (TIOCSTI, TIOCLINUX): refused whatever the upper
+  # 32 bits of the request, which the kernel ignores (the bubblewrap CVE-2017-5226 lesson).
+  rules {
+    action: SECCOMP_ACTION_ERRNO
+    syscalls: "ioctl"
+    args { index: 1 op: OP_MASKED_EQ value: 0xffffffff value_two: 0x5412 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ERRNO
+    syscalls: "ioctl"
+    args { index: 1 op: OP_MASKED_EQ value: 0xffffffff value_two: 0x541c }
+  }
   rules { action: SECCOMP_ACTION_ERRNO syscalls: "personality" }
   rules {
     action: SECCOMP_ACTION_ALLOW
@@ -136,6 +148,18 @@ constexpr char kStrict[] = R"pb(
     args { index: 0 op: OP_MASKED_EQ value: 0x7e020000 value_two: 0 }
   }
   rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" quiet: true }
+  # Keystroke injection into a terminal (TIOCSTI, TIOCLINUX): refused whatever the upper
+  # 32 bits of the request, which the kernel ignores (the bubblewrap CVE-2017-5226 lesson).
+  rules {
+    action: SECCOMP_ACTION_ERRNO
+    syscalls: "ioctl"
+    args { index: 1 op: OP_MASKED_EQ value: 0xffffffff value_two: 0x5412 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ERRNO
+    syscalls: "ioctl"
+    args { index: 1 op: OP_MASKED_EQ value: 0xffffffff value_two: 0x541c }
+  }
 )pb";
 
 constexpr char kUnconfined[] = R"pb(

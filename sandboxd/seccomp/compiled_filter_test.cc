@@ -154,10 +154,13 @@ TEST(CompiledFilterTest, BuiltinProgramsAreExactForEverySyscall) {
     auto f = Builtin(name);
     ASSERT_NE(f, nullptr);
     for (int nr = 0; nr < 1024; ++nr) {
+      // "ioctl unless its 32-bit request is TIOCSTI or TIOCLINUX" has no exact libseccomp
+      // form (no masked not-equal): every ioctl is notified and decided in user space.
+      const bool exact = nr != Nr("ioctl");
       for (int i = 0; i < 4; ++i) {
         uint64_t args[6];
         for (uint64_t& a : args) a = i == 0 ? 0 : (i == 1 ? gen() : gen() % 64);
-        ExpectProgramAgrees(*f, nr, args, /*exact=*/true);
+        ExpectProgramAgrees(*f, nr, args, exact);
       }
     }
   }

@@ -32,6 +32,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,7 +101,21 @@ int Tiocsti() {
   }
   const int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
   if (tty >= 0) worked += ::ioctl(tty, TIOCSTI, &c) == 0;
-  std::printf("tiocsti: %d worked\n", worked);
+  // A pty of its own: injecting into it, even with junk in the request's upper bits.
+  const int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int unlock = 0;
+  int pty_tried = 0;
+  if (master >= 0 && ::ioctl(master, TIOCSPTLCK, &unlock) == 0) {
+    const int slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave >= 0) {
+      pty_tried = 1;
+      worked += ::syscall(SYS_ioctl, slave, TIOCSTI, &c) == 0;
+      worked += ::syscall(SYS_ioctl, slave, (1ul << 32) | TIOCSTI, &c) == 0;
+      char linux_cmd = 6;
+      worked += ::syscall(SYS_ioctl, slave, TIOCLINUX, &linux_cmd) == 0;
+    }
+  }
+  std::printf("tiocsti: %d worked (pty %s)\n", worked, pty_tried ? "tried" : "unavailable");
   return 0;
 }
 
