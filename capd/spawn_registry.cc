@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "capd/proc_status.h"
 #include "common/atomic_file.h"
+#include "common/child_watch.h"
 #include "common/config_loader.h"
 #include "common/log.h"
 #include "common/status.h"
@@ -102,18 +103,7 @@ SpawnRegistry::~SpawnRegistry() {
 void SpawnRegistry::Watch(Spawn& s) {
   s.key = next_key_++;
   keys_[s.key] = &s;
-  auto add = [&](int fd, uint64_t which) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = (s.key << 2) | which;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      Log(LogLevel::kError, "epoll_ctl failed", {{"spawn", s.id}, {"errno", strerror(errno)}});
-    }
-  };
-  add(s.pidfd.get(), 0);
-  for (int which : {1, 2}) {
-    if (s.out[which].valid()) add(s.out[which].get(), which);
-  }
+  WatchChild(epoll_.get(), s.key, s.pidfd.get(), s.out, s.id);
 }
 
 absl::Status SpawnRegistry::Readopt() {
@@ -226,18 +216,8 @@ void SpawnRegistry::MonitorLoop() {
 
 void SpawnRegistry::ForgetOldExitedLocked() {
   // Exited spawns are forgotten so that a capd that runs for months holds bounded memory.
-  const size_t limit = exited_limit_();
-  size_t excess = exited_order_.size() > limit ? exited_order_.size() - limit : 0;
-  for (auto it = exited_order_.begin(); excess > 0 && it != exited_order_.end();) {
-    auto spawn = spawns_.find(*it);
-    if (spawn != spawns_.end() && spawn->second->followers > 0) {
-      ++it;
-      continue;
-    }
-    if (spawn != spawns_.end()) spawns_.erase(spawn);
-    it = exited_order_.erase(it);
-    --excess;
-  }
+  ForgetOldest<Spawn>(&exited_order_, exited_limit_(), &spawns_,
+                      [](const Spawn& s) { return s.followers > 0; });
 }
 
 void SpawnRegistry::BeginLaunch() {
@@ -266,10 +246,10 @@ void SpawnRegistry::ReapOrphans() {
 }
 
 void SpawnRegistry::HandleReady(uint64_t key) {
-  auto it = keys_.find(key >> 2);
+  auto it = keys_.find(KeyOf(key));
   if (it == keys_.end()) return;
   Spawn& s = *it->second;
-  const int which = static_cast<int>(key & 3);
+  const int which = WhichOf(key);
   if (which == 0) {
     Finish(s);
   } else {
@@ -278,23 +258,13 @@ void SpawnRegistry::HandleReady(uint64_t key) {
 }
 
 void SpawnRegistry::DrainOutput(Spawn& s, int which) {
-  char buf[65536];
-  while (s.out[which].valid()) {
-    ssize_t n = ::read(s.out[which].get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return;
-    if (n <= 0) {
-      ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, s.out[which].get(), nullptr);
-      s.out[which].Reset();
-      return;
-    }
-    if (s.output_bytes + n > kMaxOutputBytes) continue;  // Read and drop: never block the writer.
-    s.output_bytes += n;
-    v1::SpawnEvent ev;
-    ev.mutable_output()->set_fd(which);
-    ev.mutable_output()->set_data(buf, n);
-    s.history.push_back(std::move(ev));
-  }
+  DrainChildOutput(epoll_.get(), &s.out[which], &s.output_bytes, kMaxOutputBytes,
+                   [&](const char* data, size_t size) {
+                     v1::SpawnEvent ev;
+                     ev.mutable_output()->set_fd(which);
+                     ev.mutable_output()->set_data(data, size);
+                     s.history.push_back(std::move(ev));
+                   });
 }
 
 void SpawnRegistry::Finish(Spawn& s) {

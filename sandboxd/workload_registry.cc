@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/atomic_file.h"
+#include "common/child_watch.h"
 #include "common/config_loader.h"
 #include "common/log.h"
 #include "common/proc_stat.h"
@@ -371,18 +372,7 @@ absl::Status WorkloadRegistry::Start(const std::string& id) {
 void WorkloadRegistry::Watch(Workload& w) {
   w.key = next_key_++;
   keys_[w.key] = &w;
-  auto add = [&](int fd, uint64_t which) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = (w.key << 2) | which;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      Log(LogLevel::kError, "epoll_ctl failed", {{"workload", w.id}, {"errno", strerror(errno)}});
-    }
-  };
-  add(w.pidfd.get(), 0);
-  for (int which : {1, 2}) {
-    if (w.out[which].valid()) add(w.out[which].get(), which);
-  }
+  WatchChild(epoll_.get(), w.key, w.pidfd.get(), w.out, w.id);
 }
 
 void WorkloadRegistry::MonitorLoop() {
@@ -409,12 +399,12 @@ void WorkloadRegistry::MonitorLoop() {
           (void)!::read(wake_.get(), &drained, sizeof(drained));
           continue;
         }
-        auto it = keys_.find(events[i].data.u64 >> 2);
+        auto it = keys_.find(KeyOf(events[i].data.u64));
         if (it == keys_.end()) continue;
-        if ((events[i].data.u64 & 3) == 0) {
+        if (WhichOf(events[i].data.u64) == 0) {
           cleanups.push_back(Finish(*it->second));
         } else {
-          DrainOutput(*it->second, static_cast<int>(events[i].data.u64 & 3));
+          DrainOutput(*it->second, WhichOf(events[i].data.u64));
         }
       }
       EnforceTimeouts();
@@ -443,23 +433,13 @@ void WorkloadRegistry::EnforceTimeouts() {
 }
 
 void WorkloadRegistry::DrainOutput(Workload& w, int which) {
-  char buf[65536];
-  while (w.out[which].valid()) {
-    const ssize_t n = ::read(w.out[which].get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return;
-    if (n <= 0) {
-      ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, w.out[which].get(), nullptr);
-      w.out[which].Reset();
-      return;
-    }
-    if (w.output_bytes + n > kMaxOutputBytes) continue;  // Read and drop: never block it.
-    w.output_bytes += n;
-    v1::RunEvent ev;
-    ev.mutable_output()->set_fd(which);
-    ev.mutable_output()->set_data(buf, n);
-    w.history.push_back(std::move(ev));
-  }
+  DrainChildOutput(epoll_.get(), &w.out[which], &w.output_bytes, kMaxOutputBytes,
+                   [&](const char* data, size_t size) {
+                     v1::RunEvent ev;
+                     ev.mutable_output()->set_fd(which);
+                     ev.mutable_output()->set_data(data, size);
+                     w.history.push_back(std::move(ev));
+                   });
 }
 
 void WorkloadRegistry::KillLocked(Workload& w, v1::ExitReason reason, int signal) {
@@ -594,18 +574,8 @@ void WorkloadRegistry::Publish(const Workload& w, common::v1::EventKind kind,
 }
 
 void WorkloadRegistry::ForgetOldExited() {
-  const size_t limit = options_.exited_kept ? options_.exited_kept() : 256;
-  size_t excess = exited_order_.size() > limit ? exited_order_.size() - limit : 0;
-  for (auto it = exited_order_.begin(); excess > 0 && it != exited_order_.end();) {
-    auto w = workloads_.find(*it);
-    if (w != workloads_.end() && w->second->followers > 0) {
-      ++it;
-      continue;
-    }
-    if (w != workloads_.end()) workloads_.erase(w);
-    it = exited_order_.erase(it);
-    --excess;
-  }
+  ForgetOldest<Workload>(&exited_order_, options_.exited_kept ? options_.exited_kept() : 256,
+                         &workloads_, [](const Workload& w) { return w.followers > 0; });
 }
 
 absl::Status WorkloadRegistry::Follow(const std::string& id,
