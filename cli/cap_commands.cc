@@ -41,6 +41,11 @@ const char kCapUsage[] =
 
 namespace {
 
+int Fail(std::ostream& err, const std::string& what, const absl::Status& s) {
+  return FailCall(err, what, s, "capd");
+}
+
+
 using capd::v1::Capd;
 
 struct CapFree {
@@ -60,21 +65,6 @@ absl::Status Call(const Options& o,
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + o.timeout));
   return FromGrpcStatus((Stub(o).get()->*method)(&ctx, request, response));
-}
-
-std::string Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions p;
-  p.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, p);
-  return out;
-}
-
-int Fail(std::ostream& err, const std::string& what, const absl::Status& s) {
-  err << "secctl: " << what << ": " << s.message();
-  if (s.code() == absl::StatusCode::kUnavailable) err << " (is capd running? check --root)";
-  err << "\n";
-  return ExitCodeFor(s);
 }
 
 int Usage(std::ostream& err, const std::string& problem) {
@@ -140,7 +130,7 @@ int Get(const Options& o, const std::vector<std::string>& args, std::ostream& ou
   absl::Status s = Call(o, &Capd::Stub::GetProcessCapabilities, req, &resp);
   if (!s.ok()) return Fail(err, "cap get", s);
   if (o.json) {
-    out << Json(resp) << "\n";
+    out << JsonOf(resp) << "\n";
   } else {
     PrintProcess(resp, out);
   }
@@ -152,7 +142,7 @@ int Audit(const Options& o, std::ostream& out, std::ostream& err) {
   absl::Status s = Call(o, &Capd::Stub::Audit, capd::v1::AuditRequest(), &resp);
   if (!s.ok()) return Fail(err, "cap audit", s);
   if (o.json) {
-    out << Json(resp) << "\n";
+    out << JsonOf(resp) << "\n";
     return kExitOk;
   }
   Table t({"PID", "NAME", "UID", "EFFECTIVE", "GRANT", "BEYOND GRANT"});
@@ -194,7 +184,7 @@ int Grant(const Options& o, const CapOptions& c, const std::vector<std::string>&
   absl::Status s = Call(o, &Capd::Stub::GrantCapabilities, req, &resp);
   if (!s.ok()) return Fail(err, "cap grant", s);
   if (o.json) {
-    out << Json(resp) << "\n";
+    out << JsonOf(resp) << "\n";
   } else {
     out << "granted " << Names(resp.capabilities()) << " to " << resp.principal();
     if (resp.has_expires()) out << " until " << google::protobuf::util::TimeUtil::ToString(resp.expires());
@@ -212,7 +202,7 @@ int Revoke(const Options& o, const std::vector<std::string>& args, std::ostream&
   absl::Status s = Call(o, &Capd::Stub::RevokeGrant, req, &resp);
   if (!s.ok()) return Fail(err, "cap revoke", s);
   if (o.json) {
-    out << Json(resp) << "\n";
+    out << JsonOf(resp) << "\n";
   } else {
     out << "revoked the grant of " << resp.grant().principal() << "\n";
     if (resp.drifted_spawns_size() > 0) {
@@ -228,7 +218,7 @@ int Grants(const Options& o, std::ostream& out, std::ostream& err) {
   absl::Status s = Call(o, &Capd::Stub::ListGrants, capd::v1::ListGrantsRequest(), &resp);
   if (!s.ok()) return Fail(err, "cap grants", s);
   if (o.json) {
-    out << Json(resp) << "\n";
+    out << JsonOf(resp) << "\n";
     return kExitOk;
   }
   Table t({"PRINCIPAL", "CAPABILITIES", "EXPIRES", "ON REVOKE", "BY"});
@@ -292,7 +282,7 @@ int Ps(const Options& o, std::ostream& out, std::ostream& err) {
   absl::Status s = Call(o, &Capd::Stub::ListSpawns, capd::v1::ListSpawnsRequest(), &resp);
   if (!s.ok()) return Fail(err, "cap ps", s);
   if (o.json) {
-    out << Json(resp) << "\n";
+    out << JsonOf(resp) << "\n";
     return kExitOk;
   }
   Table t({"ID", "PID", "STATE", "PRINCIPAL", "UID", "CAPABILITIES", "DRIFT", "COMMAND"});
@@ -327,7 +317,7 @@ int Drift(const Options& o, std::ostream& out, std::ostream& err) {
   absl::Status s = Call(o, &Capd::Stub::CheckDrift, capd::v1::CheckDriftRequest(), &resp);
   if (!s.ok()) return Fail(err, "cap drift", s);
   if (o.json) {
-    out << Json(resp) << "\n";
+    out << JsonOf(resp) << "\n";
   } else if (resp.drifted().empty()) {
     out << "no drift: every running spawn holds exactly what it was given\n";
   } else {

@@ -35,13 +35,7 @@ std::string ResolveCommand(const std::string& cmd) {
   return cmd;
 }
 
-std::string SocketFor(const Options& options, const std::string& daemon) {
-  return UnderRoot(options.root, DefaultSocket(daemon));
-}
-
-namespace {
-
-std::string Json(const google::protobuf::Message& m) {
+std::string JsonOf(const google::protobuf::Message& m) {
   std::string out;
   google::protobuf::util::JsonPrintOptions o;
   o.preserve_proto_field_names = true;
@@ -49,11 +43,25 @@ std::string Json(const google::protobuf::Message& m) {
   return out;
 }
 
+int FailCall(std::ostream& err, const std::string& what, const absl::Status& s,
+             const std::string& daemon) {
+  err << "secctl: " << what << ": " << s.message();
+  if (s.code() == absl::StatusCode::kUnavailable) err << " (is " << daemon << " running? check --root)";
+  err << "\n";
+  return ExitCodeFor(s);
+}
+
+std::string SocketFor(const Options& options, const std::string& daemon) {
+  return UnderRoot(options.root, DefaultSocket(daemon));
+}
+
+namespace {
+
 // Converts a message into a Struct value so that it can sit inside a larger JSON document.
 void PutMessage(Struct* parent, const std::string& key, const google::protobuf::Message& m) {
   google::protobuf::util::JsonParseOptions o;
   (void)google::protobuf::util::JsonStringToMessage(
-      Json(m), (*parent->mutable_fields())[key].mutable_struct_value(), o);
+      JsonOf(m), (*parent->mutable_fields())[key].mutable_struct_value(), o);
 }
 
 void Fail(std::ostream& err, const std::string& what, const absl::Status& status) {
@@ -79,7 +87,7 @@ int RunVersion(const Options& options, std::ostream& out) {
   v.set_version(kSuiteVersion);
   v.set_api(kApiVersion);
   if (options.json) {
-    out << Json(v) << "\n";
+    out << JsonOf(v) << "\n";
   } else {
     out << "secctl " << v.version() << " (api " << v.api() << ")\n";
   }
@@ -117,7 +125,7 @@ int RunStatus(const Options& options, const std::vector<std::string>& daemons,
     *list.add_values()->mutable_struct_value() = row;
   }
   if (options.json) {
-    out << Json(list) << "\n";
+    out << JsonOf(list) << "\n";
   } else {
     table.Print(out);
   }
@@ -135,7 +143,7 @@ int RunReload(const Options& options, const std::string& daemon, std::ostream& o
     return ExitCodeFor(response.status());
   }
   if (options.json) {
-    out << Json(*response) << "\n";
+    out << JsonOf(*response) << "\n";
   } else {
     out << daemon << ": configuration reloaded from " << response->path() << "\n";
   }
@@ -147,7 +155,7 @@ namespace {
 void PrintEvent(const Options& options, const common::v1::SubscribeResponse& record,
                 std::ostream& out) {
   if (options.json) {
-    out << Json(record) << "\n";
+    out << JsonOf(record) << "\n";
     return;
   }
   if (record.has_lost()) {

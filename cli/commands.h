@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 
 namespace secureos::cli {
 
@@ -21,6 +23,14 @@ struct Options {
 
 // The socket of `daemon` under the root.
 std::string SocketFor(const Options& options, const std::string& daemon);
+
+// A message as one line of JSON with the proto's own field names.
+std::string JsonOf(const google::protobuf::Message& m);
+
+// Prints "secctl: WHAT: error" (with a hint when `daemon` is unreachable) and returns the
+// exit code for the status.
+int FailCall(std::ostream& err, const std::string& what, const absl::Status& s,
+             const std::string& daemon);
 
 // `cmd` as an absolute path: PATH lookup as execvp does (the daemons take absolute paths
 // only); a relative path with a slash is made absolute against the current directory.

@@ -40,26 +40,16 @@ const char kSandboxUsage[] =
 
 namespace {
 
+int Fail(std::ostream& err, const std::string& what, const absl::Status& s) {
+  return FailCall(err, what, s, "sandboxd");
+}
+
+
 using sandboxd::v1::Sandboxd;
 
 std::unique_ptr<Sandboxd::Stub> Stub(const Options& o) {
   return Sandboxd::NewStub(grpc::CreateChannel("unix:" + SocketFor(o, "sandboxd"),
                                                grpc::InsecureChannelCredentials()));
-}
-
-std::string Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions p;
-  p.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, p);
-  return out;
-}
-
-int Fail(std::ostream& err, const std::string& what, const absl::Status& s) {
-  err << "secctl: " << what << ": " << s.message();
-  if (s.code() == absl::StatusCode::kUnavailable) err << " (is sandboxd running? check --root)";
-  err << "\n";
-  return ExitCodeFor(s);
 }
 
 int Usage(std::ostream& err, const std::string& problem) {
@@ -241,7 +231,7 @@ int List(const Options& o, std::ostream& out, std::ostream& err) {
   absl::Status s = FromGrpcStatus(Stub(o)->List(&ctx, sandboxd::v1::ListRequest(), &resp));
   if (!s.ok()) return Fail(err, "sandbox list", s);
   if (o.json) {
-    out << Json(resp) << "\n";
+    out << JsonOf(resp) << "\n";
     return kExitOk;
   }
   Table t({"ID", "NAME", "STATE", "PID", "VIOLATIONS", "RESULT", "COMMAND"});
@@ -266,7 +256,7 @@ int Inspect(const Options& o, const std::vector<std::string>& args, std::ostream
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + o.timeout));
   absl::Status s = FromGrpcStatus(Stub(o)->Status(&ctx, ref, &info));
   if (!s.ok()) return Fail(err, "sandbox inspect", s);
-  out << Json(info) << "\n";
+  out << JsonOf(info) << "\n";
   return kExitOk;
 }
 
