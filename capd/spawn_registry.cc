@@ -360,37 +360,10 @@ SpawnRegistry::StateSnapshot SpawnRegistry::SnapshotLocked() const {
 absl::Status SpawnRegistry::Follow(const std::string& id,
                                    const std::function<bool(const v1::SpawnEvent&)>& write,
                                    const std::function<bool()>& cancelled) const {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = spawns_.find(id);
-    if (it == spawns_.end()) return absl::NotFoundError(absl::StrCat("id: no spawn ", id));
-    ++it->second->followers;
-  }
-  // The spawn stays in spawns_ while followed, so every lookup below finds it.
-  auto unfollow = absl::MakeCleanup([&] {
-    absl::MutexLock lock(&mu_);
-    --spawns_.at(id)->followers;
-  });
-  size_t cursor = 0;
-  for (;;) {
-    std::vector<v1::SpawnEvent> batch;
-    bool done;
-    {
-      absl::MutexLock lock(&mu_);
-      const Spawn& s = *spawns_.at(id);
-      if (cursor >= s.history.size() && !s.exited) {
-        changed_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
-      }
-      batch.assign(s.history.begin() + std::min(cursor, s.history.size()), s.history.end());
-      cursor = s.history.size();
-      done = s.exited;
-    }
-    for (const auto& ev : batch) {
-      if (!write(ev)) return absl::OkStatus();
-    }
-    if (done) return absl::OkStatus();
-    if (cancelled()) return absl::CancelledError("the caller went away");
-  }
+  absl::Status s = FollowHistory<Spawn, v1::SpawnEvent>(
+      &mu_, &changed_, spawns_, id, [](const Spawn& sp) { return sp.exited; }, write, cancelled);
+  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat("id: no spawn ", id));
+  return s;
 }
 
 absl::Status SpawnRegistry::Signal(const std::string& id, int signal) {

@@ -5,14 +5,21 @@
 #define SECUREOS_COMMON_CHILD_WATCH_H_
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/fd.h"
 
 namespace secureos {
@@ -48,6 +55,47 @@ void ForgetOldest(std::deque<std::string>* order, size_t limit,
     if (e != entries->end()) entries->erase(e);
     it = order->erase(it);
     --excess;
+  }
+}
+
+// Streams entry `id`'s history (Entry has `std::vector<Event> history` and `int followers`,
+// both guarded by `mu`) from its first record, waiting on `changed` for more, until
+// `ended(entry)`; returns when it ended and all was written, the reader went away (`write`
+// false) or `cancelled()`. The entry counts as followed meanwhile (ForgetOldest's `keep`).
+template <typename Entry, typename Event>
+absl::Status FollowHistory(absl::Mutex* mu, absl::CondVar* changed,
+                           const std::map<std::string, std::unique_ptr<Entry>>& entries,
+                           const std::string& id, const std::function<bool(const Entry&)>& ended,
+                           const std::function<bool(const Event&)>& write,
+                           const std::function<bool()>& cancelled) {
+  {
+    absl::MutexLock lock(mu);
+    auto it = entries.find(id);
+    if (it == entries.end()) return absl::NotFoundError(absl::StrCat("id: no such entry ", id));
+    ++it->second->followers;
+  }
+  // While followed the entry is never forgotten, so every lookup below finds it.
+  auto unfollow = absl::MakeCleanup([&] {
+    absl::MutexLock lock(mu);
+    --entries.at(id)->followers;
+  });
+  size_t cursor = 0;
+  for (;;) {
+    std::vector<Event> batch;
+    bool done;
+    {
+      absl::MutexLock lock(mu);
+      const Entry& e = *entries.at(id);
+      if (cursor >= e.history.size() && !ended(e)) changed->WaitWithTimeout(mu, absl::Milliseconds(200));
+      batch.assign(e.history.begin() + std::min(cursor, e.history.size()), e.history.end());
+      cursor = e.history.size();
+      done = ended(e);
+    }
+    for (const Event& ev : batch) {
+      if (!write(ev)) return absl::OkStatus();
+    }
+    if (done) return absl::OkStatus();
+    if (cancelled()) return absl::CancelledError("the caller went away");
   }
 }
 

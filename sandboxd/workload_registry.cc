@@ -581,37 +581,12 @@ void WorkloadRegistry::ForgetOldExited() {
 absl::Status WorkloadRegistry::Follow(const std::string& id,
                                       const std::function<bool(const v1::RunEvent&)>& write,
                                       const std::function<bool()>& cancelled) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = workloads_.find(id);
-    if (it == workloads_.end()) return absl::NotFoundError(absl::StrCat("id: no workload ", id));
-    ++it->second->followers;
-  }
-  auto unfollow = absl::MakeCleanup([&] {
-    absl::MutexLock lock(&mu_);
-    --workloads_.at(id)->followers;
-  });
-  size_t cursor = 0;
-  for (;;) {
-    std::vector<v1::RunEvent> batch;
-    bool done;
-    {
-      absl::MutexLock lock(&mu_);
-      const Workload& w = *workloads_.at(id);
-      auto ended = [&w] { return !w.history.empty() && w.history.back().has_exited(); };
-      if (cursor >= w.history.size() && !ended()) {
-        changed_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
-      }
-      batch.assign(w.history.begin() + std::min(cursor, w.history.size()), w.history.end());
-      cursor = w.history.size();
-      done = ended();
-    }
-    for (const auto& ev : batch) {
-      if (!write(ev)) return absl::OkStatus();
-    }
-    if (done) return absl::OkStatus();
-    if (cancelled()) return absl::CancelledError("the caller went away");
-  }
+  absl::Status s = FollowHistory<Workload, v1::RunEvent>(
+      &mu_, &changed_, workloads_, id,
+      [](const Workload& w) { return !w.history.empty() && w.history.back().has_exited(); },
+      write, cancelled);
+  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat("id: no workload ", id));
+  return s;
 }
 
 absl::Status WorkloadRegistry::Kill(const std::string& id, int signal) {
