@@ -567,8 +567,14 @@ TEST_F(SandboxdTest, ALongLivedWorkloadOutlivesSandboxdAndIsReadopted) {
   EXPECT_EQ(exited->reason(), v1::EXIT_REASON_KILLED);
   // No longer sandboxd's child: the status is not known, and it says so.
   EXPECT_FALSE(exited->has_code());
+  // Removed right after the exit is reported.
   const std::string cgroup = absl::StrCat("/sys/fs/cgroup/pids/", cgroup_parent_, "/", created.id());
-  EXPECT_NE(::access(cgroup.c_str(), F_OK), 0) << cgroup << " was not removed";
+  bool removed = false;
+  for (int i = 0; i < 200 && !removed; ++i) {
+    removed = ::access(cgroup.c_str(), F_OK) != 0;
+    if (!removed) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(removed) << cgroup;
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec, 
   PlanContext context;
   context.workload_uid = config->workload_uid();
   context.id_map_count = config->id_map_count() == 0 ? 1 : config->id_map_count();
+  context.filters = &filters_;
   absl::StatusOr<WorkloadPlan> plan = BuildWorkloadPlan(spec, output, context, one_shot);
   absl::Status admitted = plan.status();
   if (admitted.ok() && !spec.capabilities().empty()) {

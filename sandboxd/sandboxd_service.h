@@ -10,6 +10,7 @@
 #include "common/basic_service.h"
 #include "proto/sandboxd.grpc.pb.h"
 #include "sandboxd/capability_authorizer.h"
+#include "sandboxd/filter_cache.h"
 #include "sandboxd/workload_registry.h"
 
 namespace secureos::sandboxd {
@@ -43,6 +44,7 @@ class SandboxdService : public BasicService<v1::Sandboxd> {
                                     bool one_shot);
 
   std::unique_ptr<WorkloadRegistry> workloads_;
+  FilterCache filters_;
   std::unique_ptr<CapabilityAuthorizer> authorizer_;
 };
 

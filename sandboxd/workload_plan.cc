@@ -200,7 +200,8 @@ void CheckCapabilities(const v1::SandboxSpec& spec, WorkloadPlan* plan, FieldErr
   plan->launch.keep_caps = caps->mask();
 }
 
-void CheckSeccomp(v1::SandboxSpec* spec, int launcher_fd, WorkloadPlan* plan, FieldErrors* errors) {
+void CheckSeccomp(v1::SandboxSpec* spec, int launcher_fd, FilterCache* filters, WorkloadPlan* plan,
+                  FieldErrors* errors) {
   if (spec->learn() && spec->has_seccomp()) {
     errors->Add("seccomp", "learning mode records under its own filter; leave seccomp unset");
     return;
@@ -211,8 +212,9 @@ void CheckSeccomp(v1::SandboxSpec* spec, int launcher_fd, WorkloadPlan* plan, Fi
     errors->Merge("seccomp", resolved.status());
     return;
   }
-  absl::StatusOr<std::unique_ptr<CompiledFilter>> filter =
-      CompiledFilter::Compile(*resolved, spec->learn(), launcher_fd);
+  absl::StatusOr<std::shared_ptr<const CompiledFilter>> filter =
+      filters != nullptr ? filters->Get(*resolved, spec->learn(), launcher_fd)
+                         : CompiledFilter::Compile(*resolved, spec->learn(), launcher_fd);
   if (!filter.ok()) {
     errors->Merge("seccomp", filter.status());
     return;
@@ -244,7 +246,7 @@ absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& request, v
   std::optional<FsPlan> fs = CheckFilesystem(spec, &errors);
   const rlim_t nofile = CheckLimits(spec, &plan, &errors);
   CheckCapabilities(*spec, &plan, &errors);
-  CheckSeccomp(spec, static_cast<int>(nofile), &plan, &errors);
+  CheckSeccomp(spec, static_cast<int>(nofile), context.filters, &plan, &errors);
   errors.Merge("level", VerifyLevel(*spec));
   SECUREOS_RETURN_IF_ERROR(errors.ToStatus());
 

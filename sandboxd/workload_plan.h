@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "proto/sandboxd.pb.h"
 #include "sandboxd/cgroup/cgroup.h"
+#include "sandboxd/filter_cache.h"
 #include "sandboxd/launcher.h"
 #include "sandboxd/seccomp/compiled_filter.h"
 
@@ -29,13 +30,14 @@ namespace secureos::sandboxd {
 struct PlanContext {
   uint32_t workload_uid = 0;
   uint32_t id_map_count = 1;
+  FilterCache* filters = nullptr;  // Null: every plan compiles its own filter.
 };
 
 struct WorkloadPlan {
   v1::SandboxSpec spec;  // As validated, defaults filled in.
   LaunchPlan launch;
   CgroupLimits cgroup;
-  std::unique_ptr<CompiledFilter> filter;  // Null only for the "unconfined" profile.
+  std::shared_ptr<const CompiledFilter> filter;  // Null only for the "unconfined" profile.
   absl::Duration timeout = absl::InfiniteDuration();
 };
 

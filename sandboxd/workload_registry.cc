@@ -502,15 +502,18 @@ std::function<void()> WorkloadRegistry::Finish(Workload& w) {
   std::shared_ptr<SeccompSupervisor> supervisor(std::move(w.supervisor));
   const std::string id = w.id;
   return [this, id, cgroup, supervisor]() mutable {
-    if (cgroup) {
+    // Readers hear of the exit first; what is left of the tree (only without a pid
+    // namespace) and the cgroup go right after.
+    auto remove_cgroup = absl::MakeCleanup([&] {
+      if (!cgroup) return;
       absl::Status k = cgroup->KillAll();
       absl::Status d = k.ok() ? cgroup->Destroy() : k;
       if (!d.ok()) Log(LogLevel::kError, "workload cgroup cleanup", {{"workload", id}, {"error", std::string(d.message())}});
-    }
+    });
     std::set<int> used;
     if (supervisor) used = supervisor->used();
     supervisor.reset();  // Joins its thread: every violation is in the history now.
-    absl::MutexLock lock(&mu_);
+    absl::MutexLock lock(&mu_);  // Released before remove_cgroup runs (declared later).
     auto it = workloads_.find(id);
     if (it == workloads_.end()) return;
     Workload& w = *it->second;
