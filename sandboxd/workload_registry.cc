@@ -264,6 +264,16 @@ WorkloadRegistry::~WorkloadRegistry() {
     }
     cleanup();
   }
+  // The supervisors still running (long-lived workloads) stop here, before the workloads
+  // they report into are destroyed, and without the lock their callbacks take.
+  std::vector<std::unique_ptr<SeccompSupervisor>> supervisors;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, w] : workloads_) {
+      if (w->supervisor != nullptr) supervisors.push_back(std::move(w->supervisor));
+    }
+  }
+  supervisors.clear();
 }
 
 std::string WorkloadRegistry::Create(WorkloadPlan plan, uid_t owner, const std::string& trace_id) {
