@@ -1,5 +1,7 @@
 #include "capd/proc_status.h"
 
+#include <fcntl.h>
+
 #include <cstdlib>
 
 #include "absl/strings/numbers.h"
@@ -88,15 +90,19 @@ absl::StatusOr<ProcStatus> ParseProcStatus(absl::string_view text) {
 
 absl::StatusOr<ProcStatus> ReadProcStatus(pid_t pid, const std::string& proc) {
   if (pid <= 0) return absl::InvalidArgumentError(absl::StrCat("pid: must be positive, got ", pid));
-  absl::StatusOr<std::string> text = ReadFile(absl::StrCat(proc, "/", pid, "/status"));
-  if (!text.ok()) {
-    if (text.status().code() == absl::StatusCode::kNotFound) {
+  // One directory for both files: they then describe the same process even if `pid`
+  // is reused in between (a gone process makes the reads fail instead).
+  absl::StatusOr<UniqueFd> dir = OpenFile(absl::StrCat(proc, "/", pid), O_PATH | O_DIRECTORY);
+  if (!dir.ok()) {
+    if (dir.status().code() == absl::StatusCode::kNotFound) {
       return absl::NotFoundError(absl::StrCat("no process with pid ", pid));
     }
-    return text.status();
+    return dir.status();
   }
-  SECUREOS_ASSIGN_OR_RETURN(ProcStatus s, ParseProcStatus(*text));
-  SECUREOS_ASSIGN_OR_RETURN(s.start_time, ReadStartTime(pid, proc));
+  SECUREOS_ASSIGN_OR_RETURN(std::string text, ReadFileAt(dir->get(), "status"));
+  SECUREOS_ASSIGN_OR_RETURN(ProcStatus s, ParseProcStatus(text));
+  SECUREOS_ASSIGN_OR_RETURN(std::string stat, ReadFileAt(dir->get(), "stat"));
+  SECUREOS_ASSIGN_OR_RETURN(s.start_time, ParseStartTime(stat));
   return s;
 }
 

@@ -53,6 +53,14 @@ absl::StatusOr<std::string> ReadAll(int fd, size_t limit) {
   }
 }
 
+absl::StatusOr<std::string> ReadFileAt(int dir, const std::string& name, size_t limit) {
+  UniqueFd fd(RetryOnEintr([&] { return ::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC); }));
+  if (!fd.valid()) return ErrnoToStatus(errno, absl::StrCat("open ", name));
+  absl::StatusOr<std::string> data = ReadAll(fd.get(), limit);
+  if (!data.ok()) return Annotate(data.status(), name);
+  return data;
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path, size_t limit) {
   SECUREOS_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY));
   absl::StatusOr<std::string> data = ReadAll(fd.get(), limit);

@@ -62,6 +62,10 @@ absl::StatusOr<std::string> ReadAll(int fd, size_t limit = 16 << 20);
 // Reads a whole file by path.
 absl::StatusOr<std::string> ReadFile(const std::string& path, size_t limit = 16 << 20);
 
+// Reads the whole file `name` of the directory open as `dir` (several files of one
+// /proc/<pid> then belong to the same process, even if the pid is reused meanwhile).
+absl::StatusOr<std::string> ReadFileAt(int dir, const std::string& name, size_t limit = 16 << 20);
+
 }  // namespace secureos
 
 #endif  // SECUREOS_COMMON_FD_H_

@@ -84,5 +84,15 @@ TEST(FdIoTest, ReadAllEnforcesItsLimit) {
   EXPECT_EQ(ReadAll(r, 10).status().code(), absl::StatusCode::kResourceExhausted);
 }
 
+TEST(FdTest, ReadFileAtReadsRelativeToAnOpenDirectory) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/readat";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  ASSERT_TRUE(WriteAll(OpenFile(dir + "/f", O_WRONLY | O_CREAT, 0644)->get(), "content").ok());
+  absl::StatusOr<UniqueFd> d = OpenFile(dir, O_PATH | O_DIRECTORY);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*ReadFileAt(d->get(), "f"), "content");
+  EXPECT_EQ(ReadFileAt(d->get(), "missing").status().code(), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace secureos
