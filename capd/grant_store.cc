@@ -43,7 +43,9 @@ absl::StatusOr<GrantRecord> FromProto(const v1::Grant& g) {
 
 v1::CapabilitySet ToProto(const CapSet& caps) {
   v1::CapabilitySet out;
-  for (const std::string& name : caps.Names()) out.add_names(name);
+  for (int cap = 0; cap < 64; ++cap) {
+    if (caps.Has(cap)) out.add_names(CapSet::Name(cap));
+  }
   out.set_hex(caps.Hex());
   return out;
 }

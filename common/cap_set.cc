@@ -108,10 +108,11 @@ const std::array<std::string, 64>& NameTable() {
 
 }  // namespace
 
+const std::string& CapSet::Name(int cap) { return NameTable()[static_cast<size_t>(cap) & 63]; }
+
 std::vector<std::string> CapSet::Names() const {
-  const std::array<std::string, 64>& table = NameTable();
   std::vector<std::string> out;
-  for (int cap : Numbers()) out.push_back(table[cap]);
+  for (int cap : Numbers()) out.push_back(Name(cap));
   return out;
 }
 

@@ -44,6 +44,8 @@ class CapSet {
   std::vector<int> Numbers() const;
   // libcap names ("cap_kill"), ascending by number.
   std::vector<std::string> Names() const;
+  // The libcap name of capability number `cap` (0-63), or its number as text.
+  static const std::string& Name(int cap);
   // "cap_kill,cap_net_bind_service", or "" for the empty set.
   std::string ToString() const;
   // 16 hex digits, as in /proc/<pid>/status: "0000000000000420".
