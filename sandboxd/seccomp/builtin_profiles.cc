@@ -42,19 +42,6 @@ constexpr char kDefault[] = R"pb(
     syscalls: "clone"
     args { index: 0 op: OP_MASKED_EQ value: 0x7e020000 value_two: 0 }
   }
-  rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" quiet: true }
-  # Keystroke injection into a terminal (TIOCSTI, TIOCLINUX): refused whatever the upper
-  # 32 bits of the request, which the kernel ignores (the bubblewrap CVE-2017-5226 lesson).
-  rules {
-    action: SECCOMP_ACTION_ERRNO
-    syscalls: "ioctl"
-    args { index: 1 op: OP_MASKED_EQ value: 0xffffffff value_two: 0x5412 }
-  }
-  rules {
-    action: SECCOMP_ACTION_ERRNO
-    syscalls: "ioctl"
-    args { index: 1 op: OP_MASKED_EQ value: 0xffffffff value_two: 0x541c }
-  }
   rules { action: SECCOMP_ACTION_ERRNO syscalls: "personality" }
   rules {
     action: SECCOMP_ACTION_ALLOW
@@ -86,6 +73,24 @@ constexpr char kDefault[] = R"pb(
     action: SECCOMP_ACTION_ERRNO
     syscalls: "socket"
     args { index: 0 op: OP_EQ value: 40 }
+  }
+)pb";
+
+// Appended to both confining built-ins.
+constexpr char kConfinedTail[] = R"pb(
+  # glibc tries clone3 first and falls back to clone, whose flags the filter can see.
+  rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" quiet: true }
+  # Keystroke injection into a terminal (TIOCSTI, TIOCLINUX): refused whatever the upper
+  # 32 bits of the request, which the kernel ignores (the bubblewrap CVE-2017-5226 lesson).
+  rules {
+    action: SECCOMP_ACTION_ERRNO
+    syscalls: "ioctl"
+    args { index: 1 op: OP_MASKED_EQ value: 0xffffffff value_two: 0x5412 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ERRNO
+    syscalls: "ioctl"
+    args { index: 1 op: OP_MASKED_EQ value: 0xffffffff value_two: 0x541c }
   }
 )pb";
 
@@ -147,19 +152,6 @@ constexpr char kStrict[] = R"pb(
     syscalls: "clone"
     args { index: 0 op: OP_MASKED_EQ value: 0x7e020000 value_two: 0 }
   }
-  rules { action: SECCOMP_ACTION_ERRNO errno_value: 38 syscalls: "clone3" quiet: true }
-  # Keystroke injection into a terminal (TIOCSTI, TIOCLINUX): refused whatever the upper
-  # 32 bits of the request, which the kernel ignores (the bubblewrap CVE-2017-5226 lesson).
-  rules {
-    action: SECCOMP_ACTION_ERRNO
-    syscalls: "ioctl"
-    args { index: 1 op: OP_MASKED_EQ value: 0xffffffff value_two: 0x5412 }
-  }
-  rules {
-    action: SECCOMP_ACTION_ERRNO
-    syscalls: "ioctl"
-    args { index: 1 op: OP_MASKED_EQ value: 0xffffffff value_two: 0x541c }
-  }
 )pb";
 
 constexpr char kUnconfined[] = R"pb(
@@ -175,11 +167,11 @@ const std::vector<std::string>& BuiltinProfileNames() {
 }
 
 absl::StatusOr<v1::SeccompProfile> BuiltinProfile(absl::string_view name) {
-  const char* text = nullptr;
-  if (name == "default") text = kDefault;
-  if (name == "strict") text = kStrict;
+  std::string text;
+  if (name == "default") text = absl::StrCat(kDefault, kConfinedTail);
+  if (name == "strict") text = absl::StrCat(kStrict, kConfinedTail);
   if (name == kUnconfinedProfile) text = kUnconfined;
-  if (text == nullptr) return absl::NotFoundError(absl::StrCat("no built-in profile ", name));
+  if (text.empty()) return absl::NotFoundError(absl::StrCat("no built-in profile ", name));
   v1::SeccompProfile profile;
   if (!google::protobuf::TextFormat::ParseFromString(text, &profile)) {
     return absl::InternalError(absl::StrCat("built-in profile ", name, " does not parse"));
