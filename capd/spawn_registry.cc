@@ -61,19 +61,10 @@ absl::StatusOr<std::unique_ptr<SpawnRegistry>> SpawnRegistry::Open(const std::st
                                                                    EventRing* events,
                                                                    ExitedLimit exited_limit) {
   SECUREOS_RETURN_IF_ERROR(MakeDirs(runtime_dir, 0700));
-  UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll) return ErrnoToStatus(errno, "epoll_create1");
-  UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!wake) return ErrnoToStatus(errno, "eventfd");
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = 0;  // Key 0: the wake-up eventfd.
-  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) != 0) {
-    return ErrnoToStatus(errno, "epoll_ctl");
-  }
+  SECUREOS_ASSIGN_OR_RETURN(WatchSet watch, OpenWatchSet());
   std::unique_ptr<SpawnRegistry> r(new SpawnRegistry(runtime_dir + "/spawns.textproto", events,
-                                                     std::move(exited_limit), std::move(epoll),
-                                                     std::move(wake)));
+                                                     std::move(exited_limit), std::move(watch.epoll),
+                                                     std::move(watch.wake)));
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
     return ErrnoToStatus(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
   }
@@ -95,8 +86,7 @@ SpawnRegistry::~SpawnRegistry() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  uint64_t one = 1;
-  (void)!::write(wake_.get(), &one, sizeof(one));
+  Wake(wake_.get());
   if (monitor_.joinable()) monitor_.join();
 }
 

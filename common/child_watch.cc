@@ -1,6 +1,7 @@
 #include "common/child_watch.h"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,8 +9,29 @@
 #include <string>
 
 #include "common/log.h"
+#include "common/status.h"
 
 namespace secureos {
+
+absl::StatusOr<WatchSet> OpenWatchSet() {
+  WatchSet set;
+  set.epoll.Reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!set.epoll.valid()) return ErrnoToStatus(errno, "epoll_create1");
+  set.wake.Reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!set.wake.valid()) return ErrnoToStatus(errno, "eventfd");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0;
+  if (::epoll_ctl(set.epoll.get(), EPOLL_CTL_ADD, set.wake.get(), &ev) != 0) {
+    return ErrnoToStatus(errno, "epoll_ctl");
+  }
+  return set;
+}
+
+void Wake(int wake) {
+  const uint64_t one = 1;
+  (void)!::write(wake, &one, sizeof(one));  // Full counter: already awake.
+}
 
 void WatchChild(int epoll, uint64_t key, int pidfd, const UniqueFd out[3], absl::string_view id) {
   auto add = [&](int fd, int which) {

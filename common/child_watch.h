@@ -16,6 +16,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -24,7 +25,17 @@
 
 namespace secureos {
 
-// Epoll keys: (key << 2) | 0 for the pidfd, | 1 for stdout, | 2 for stderr.
+// A daemon's epoll set and the eventfd (key 0) that wakes its monitor thread.
+struct WatchSet {
+  UniqueFd epoll;
+  UniqueFd wake;
+};
+absl::StatusOr<WatchSet> OpenWatchSet();
+// Wakes the thread waiting on the set (to stop, or to see a new deadline).
+void Wake(int wake);
+
+// Epoll keys: (key << 2) | 0 for the pidfd, | 1 for stdout, | 2 for stderr (key 0 is the
+// eventfd's).
 inline uint64_t WatchKey(uint64_t key, int which) { return (key << 2) | static_cast<uint64_t>(which); }
 inline uint64_t KeyOf(uint64_t data) { return data >> 2; }
 inline int WhichOf(uint64_t data) { return static_cast<int>(data & 3); }

@@ -316,6 +316,33 @@ TEST_F(SandboxdTest, AnEndlessLoopHitsTheCpuAndTheWallClockLimits) {
   ASSERT_TRUE(c.exited.has_value()) << c.status.error_message();
   EXPECT_EQ(c.exited->reason(), v1::EXIT_REASON_CPU_LIMIT) << c.exited->DebugString();
 
+  // At the hard limit the kernel's SIGKILL: still the CPU limit.
+  r->set_soft(1);
+  r->set_hard(1);
+  Outcome hard = Run(cpu);
+  ASSERT_TRUE(hard.exited.has_value()) << hard.status.error_message();
+  EXPECT_EQ(hard.exited->reason(), v1::EXIT_REASON_CPU_LIMIT) << hard.exited->DebugString();
+
+  // A SIGKILL from elsewhere, long before the limit, is not the CPU limit.
+  r->set_soft(100);
+  r->set_hard(100);
+  v1::RunRequest req;
+  *req.mutable_spec() = cpu;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  auto reader = stub_->Run(&ctx, req);
+  v1::RunEvent ev;
+  ASSERT_TRUE(reader->Read(&ev) && ev.has_started());
+  ASSERT_EQ(::kill(ev.started().pid(), SIGKILL), 0);
+  std::optional<v1::Exited> killed;
+  while (reader->Read(&ev)) {
+    if (ev.has_exited()) killed = ev.exited();
+  }
+  ASSERT_TRUE(killed.has_value());
+  EXPECT_EQ(killed->reason(), v1::EXIT_REASON_EXITED) << killed->DebugString();
+  EXPECT_EQ(killed->signal(), SIGKILL);
+  EXPECT_THAT(killed->detail(), HasSubstr("was killed by SIGKILL"));
+
   v1::SandboxSpec wall = Probe({"spin"});
   wall.set_timeout_ms(500);
   const absl::Time start = absl::Now();

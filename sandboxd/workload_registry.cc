@@ -65,9 +65,15 @@ v1::Violation ToViolation(const SeccompSupervisor::Report& r) {
   return v;
 }
 
-bool HasCpuRlimit(const LaunchPlan& p) {
+// The kernel ends a process at its hard RLIMIT_CPU with SIGKILL; any other SIGKILL (the OOM
+// killer aside) came from somewhere else. So a SIGKILL counts as the CPU limit only when
+// the CPU time used reached that hard limit.
+bool HitCpuLimit(const LaunchPlan& p, const rusage& ru) {
   for (const auto& [resource, lim] : p.rlimits) {
-    if (resource == RLIMIT_CPU) return true;
+    if (resource == RLIMIT_CPU && lim.rlim_max != RLIM_INFINITY) {
+      // Tick accounting may show slightly less than the limit the kernel enforced.
+      return Seconds(ru.ru_utime) + Seconds(ru.ru_stime) + 0.1 >= static_cast<double>(lim.rlim_max);
+    }
   }
   return false;
 }
@@ -130,18 +136,9 @@ std::string ExitDetail(const v1::Exited& e, const v1::SandboxSpec& spec, const s
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WorkloadRegistry>> WorkloadRegistry::Open(Options options) {
-  UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll) return ErrnoToStatus(errno, "epoll_create1");
-  UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!wake) return ErrnoToStatus(errno, "eventfd");
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = 0;  // Key 0: the wake-up eventfd.
-  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) != 0) {
-    return ErrnoToStatus(errno, "epoll_ctl");
-  }
+  SECUREOS_ASSIGN_OR_RETURN(WatchSet watch, OpenWatchSet());
   std::unique_ptr<WorkloadRegistry> r(
-      new WorkloadRegistry(std::move(options), std::move(epoll), std::move(wake)));
+      new WorkloadRegistry(std::move(options), std::move(watch.epoll), std::move(watch.wake)));
   absl::MutexLock lock(&r->mu_);
   const std::set<std::string> adopted = r->Readopt();
   for (const std::string& leaf : Cgroup::SweepStale(r->options_.layout, r->options_.cgroup_parent)) {
@@ -250,8 +247,7 @@ WorkloadRegistry::~WorkloadRegistry() {
     }
     PersistLocked();
   }
-  const uint64_t one = 1;
-  (void)!::write(wake_.get(), &one, sizeof(one));
+  Wake(wake_.get());
   monitor_.join();
   for (Workload* w : running) {
     siginfo_t info;
@@ -374,8 +370,7 @@ absl::Status WorkloadRegistry::Start(const std::string& id) {
   Publish(*w, common::v1::EVENT_KIND_WORKLOAD_STARTED, common::v1::SEVERITY_INFO,
           absl::StrCat("workload ", w->id, " started as pid ", w->pid), d);
   changed_.SignalAll();
-  const uint64_t one = 1;
-  (void)!::write(wake_.get(), &one, sizeof(one));  // The monitor may need a new deadline.
+  Wake(wake_.get());  // The monitor may need a new deadline.
   return absl::OkStatus();
 }
 
@@ -496,7 +491,7 @@ std::function<void()> WorkloadRegistry::Finish(Workload& w) {
     } else if (sig == SIGSYS) {
       // The kernel's own kill: a foreign-architecture syscall (int 0x80, x32).
       reason = v1::EXIT_REASON_SECCOMP;
-    } else if (sig == SIGXCPU || (sig == SIGKILL && HasCpuRlimit(w.plan.launch))) {
+    } else if (sig == SIGXCPU || (sig == SIGKILL && HitCpuLimit(w.plan.launch, ru))) {
       reason = v1::EXIT_REASON_CPU_LIMIT;
     } else {
       reason = v1::EXIT_REASON_EXITED;
