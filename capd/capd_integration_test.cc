@@ -1,13 +1,17 @@
 // capd for real: a daemon on a temporary root, grants and spawns through gRPC and secctl,
 // the spawned processes inspected through /proc. Needs root (tagged `local`).
 #include <grpcpp/grpcpp.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -308,7 +312,7 @@ TEST_F(CapdIntegrationTest, CapdsBoundingSetIsWhatItMayGrantPlusWhatItUses) {
   ASSERT_TRUE(self.ok()) << self.status();
   CapSet expected = CapSet::Parse(kGrantable)->Union(*CapSet::Parse(
       "cap_setpcap,cap_setuid,cap_setgid,cap_kill,cap_chown,cap_fowner,cap_dac_override,"
-      "cap_sys_resource"));
+      "cap_sys_resource,cap_sys_admin"));
   // capd started with this test's bounding set, which may already lack some of them.
   const CapSet inherited = ReadProcStatus(::getpid())->bounding;
   EXPECT_EQ(self->bounding.ToString(),
@@ -348,23 +352,93 @@ TEST_F(CapdIntegrationTest, WhatASpawnLeavesBehindIsReparentedToCapdAndReaped) {
   EXPECT_EQ(ZombieChildren(capd_->pid()), 0);
 }
 
-// The rest of the child's set-up: new session, only stdio open, rlimits, cgroup, output files.
-TEST_F(CapdIntegrationTest, ASpawnGetsItsSessionFdsRlimitsCgroupAndOutputFiles) {
+// One cgroup hierarchy of the host: where it is mounted, and how /proc/<pid>/cgroup names it.
+struct Hierarchy {
+  std::string mount;  // "/sys/fs/cgroup/pids"
+  std::string key;    // ":pids:" (v1), "0::" (cgroup2)
+};
+
+// Where the cgroup v1 hierarchy of `controller` is mounted ("cgroup2" for the cgroup2
+// mount); empty when the host has none.
+std::string HierarchyMount(const std::string& controller) {
+  for (absl::string_view line : absl::StrSplit(test::ReadFileOrEmpty("/proc/self/mountinfo"), '\n')) {
+    // "36 25 0:31 / /sys/fs/cgroup/pids rw,relatime shared:15 - cgroup cgroup rw,pids"
+    std::vector<std::string> f = absl::StrSplit(line, ' ');
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || f.end() - dash < 4) continue;
+    if (controller == "cgroup2" && dash[1] == "cgroup2") return f[4];
+    if (dash[1] != "cgroup") continue;
+    for (absl::string_view opt : absl::StrSplit(dash[3], ',')) {
+      if (opt == controller) return f[4];
+    }
+  }
+  return "";
+}
+
+// Two hierarchies to join: the v1 pids and memory ones where the host has them (hybrid or
+// v1 hosts), else the cgroup2 mount alone (a pure cgroup2 host has only one hierarchy).
+std::vector<Hierarchy> TestHierarchies() {
+  const std::string pids = HierarchyMount("pids");
+  const std::string memory = HierarchyMount("memory");
+  if (!pids.empty() && !memory.empty()) return {{pids, ":pids:"}, {memory, ":memory:"}};
+  const std::string v2 = HierarchyMount("cgroup2");
+  if (!v2.empty()) return {{v2, "0::"}};
+  return {};
+}
+
+// A cgroup of this test, removed at the end even when the test fails: whatever is still in
+// it is killed first.
+class TestCgroup {
+ public:
+  TestCgroup(const std::string& hierarchy, const std::string& name)
+      : path_(absl::StrCat(hierarchy, "/", name)) {
+    made_ = ::mkdir(path_.c_str(), 0755) == 0;
+    if (!made_) error_ = strerror(errno);
+  }
+  ~TestCgroup() {
+    if (!made_) return;
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (::rmdir(path_.c_str()) != 0 && errno == EBUSY && absl::Now() < deadline) {
+      for (absl::string_view pid : absl::StrSplit(test::ReadFileOrEmpty(path_ + "/cgroup.procs"),
+                                                  '\n', absl::SkipEmpty())) {
+        pid_t p;
+        if (absl::SimpleAtoi(pid, &p)) ::kill(p, SIGKILL);
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  const std::string& path() const { return path_; }
+  bool made() const { return made_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string path_;
+  bool made_ = false;
+  std::string error_;
+};
+
+// The rest of the child's set-up: new session, only stdio open, rlimits, cgroups (one per
+// hierarchy), output files.
+TEST_F(CapdIntegrationTest, ASpawnGetsItsSessionFdsRlimitsCgroupsAndOutputFiles) {
   ASSERT_TRUE(Grant("service:setup", "cap_kill").ok());
-  const std::string cgroup = absl::StrCat("/sys/fs/cgroup/pids/secureos-test-", ::getpid());
-  ASSERT_EQ(::mkdir(cgroup.c_str(), 0755), 0) << "the test needs the v1 pids hierarchy: "
-                                                << strerror(errno);
-  absl::Cleanup remove_cgroup = [&] { ::rmdir(cgroup.c_str()); };
+  const std::vector<Hierarchy> hierarchies = TestHierarchies();
+  ASSERT_FALSE(hierarchies.empty()) << "no cgroup hierarchy found in /proc/self/mountinfo";
+  const std::string name = absl::StrCat("secureos-test-", ::getpid());
+  std::vector<std::unique_ptr<TestCgroup>> cgroups;
+  for (const Hierarchy& h : hierarchies) {
+    cgroups.push_back(std::make_unique<TestCgroup>(h.mount, name));
+    ASSERT_TRUE(cgroups.back()->made()) << cgroups.back()->path() << ": " << cgroups.back()->error();
+  }
   v1::SpawnRequest r = Request(
       "service:setup",
       {"/bin/sh", "-c",
        // The glob's own directory fd is 3; anything capd leaked would be above it.
        "for f in /proc/self/fd/*; do printf '%s ' \"${f##*/}\"; done; echo; "
-       "echo sid=$(cut -d' ' -f6 /proc/$$/stat) pid=$$; ulimit -n; grep :pids: /proc/self/cgroup; "
+       "echo sid=$(cut -d' ' -f6 /proc/$$/stat) pid=$$; ulimit -n; cat /proc/self/cgroup; "
        "pwd; echo to-stderr >&2"},
       "");
   r.set_cwd("/tmp");
-  r.set_cgroup(cgroup);
+  for (const auto& c : cgroups) r.add_cgroups(c->path());
   common::v1::Rlimit* nofile = r.add_rlimits();
   nofile->set_resource(common::v1::RLIMIT_RESOURCE_NOFILE);
   nofile->set_hard(64);
@@ -380,9 +454,266 @@ TEST_F(CapdIntegrationTest, ASpawnGetsItsSessionFdsRlimitsCgroupAndOutputFiles) 
   EXPECT_THAT(out, HasSubstr("0 1 2 3 \n"));
   EXPECT_THAT(out, HasSubstr(absl::StrCat("sid=", pid, " pid=", pid, "\n")));
   EXPECT_THAT(out, HasSubstr("\n64\n"));
-  EXPECT_THAT(out, HasSubstr(absl::StrCat(":pids:/secureos-test-", ::getpid(), "\n")));
+  for (const Hierarchy& h : hierarchies) {
+    EXPECT_THAT(out, HasSubstr(absl::StrCat(h.key, "/", name, "\n")));
+  }
   EXPECT_THAT(out, HasSubstr("\n/tmp\n"));
   EXPECT_EQ(test::ReadFileOrEmpty(root_ / "err.log"), "to-stderr\n");
+}
+
+// A directory outside /tmp (which a spawn's private /tmp hides), mode 0755, removed at the
+// end with everything in it.
+class VarTmpDir {
+ public:
+  VarTmpDir() {
+    char tmpl[] = "/var/tmp/secureos-capd-test-XXXXXX";
+    if (::mkdtemp(tmpl) != nullptr) path_ = tmpl;
+    ::chmod(path_.c_str(), 0755);
+  }
+  ~VarTmpDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The lines of a mountinfo whose mount point is one of `at`, or one of `trees` or below it
+// (only these: other tests may mount elsewhere meanwhile).
+std::vector<std::string> MountsAt(const std::string& mountinfo, const std::vector<std::string>& at,
+                                  const std::vector<std::string>& trees = {}) {
+  std::vector<std::string> out;
+  for (absl::string_view line : absl::StrSplit(mountinfo, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    if (f.size() < 5) continue;
+    bool match = std::find(at.begin(), at.end(), f[4]) != at.end();
+    for (const std::string& t : trees) match = match || f[4] == t || absl::StartsWith(f[4], t + "/");
+    if (match) out.emplace_back(line);
+  }
+  return out;
+}
+
+// Level 2: a private /tmp, read-only system and service directories, a writable directory
+// below a read-only one, exactly the granted capabilities, nothing visible on the host.
+TEST_F(CapdIntegrationTest, AMountViewHasAPrivateTmpAndIsReadOnlyExceptWhereAsked) {
+  ASSERT_TRUE(Grant("service:level2", "cap_net_bind_service").ok());
+  VarTmpDir base;
+  ASSERT_FALSE(base.path().empty()) << strerror(errno);
+  // A shared mount of the host's (as systemd makes every mount): without the child's
+  // MS_PRIVATE, its binds below would propagate back to the host's table.
+  ASSERT_EQ(::mount("tmpfs", base.path().c_str(), "tmpfs", 0, "mode=0755"), 0) << strerror(errno);
+  absl::Cleanup unmount = [&] { ::umount2(base.path().c_str(), MNT_DETACH); };
+  ASSERT_EQ(::mount(nullptr, base.path().c_str(), nullptr, MS_SHARED, nullptr), 0) << strerror(errno);
+  const std::string ro = base.path() + "/ro";
+  const std::string rw = ro + "/rw";
+  for (const std::string& d : {ro, rw}) {
+    ASSERT_EQ(::mkdir(d.c_str(), 0777), 0) << d << ": " << strerror(errno);
+    ASSERT_EQ(::chmod(d.c_str(), 0777), 0);  // So that only a read-only mount refuses nobody.
+  }
+  absl::Cleanup remove_stray = [] { ::unlink("/usr/secureos-capd-test"); };
+  auto host_mounts = [&] {
+    return MountsAt(test::ReadFileOrEmpty("/proc/self/mountinfo"), {"/", "/tmp"},
+                    {"/usr", base.path()});
+  };
+  const std::vector<std::string> host_before = host_mounts();
+
+  v1::SpawnRequest r = Request(
+      "service:level2",
+      {"/bin/sh", "-c",
+       absl::StrCat("echo private > /tmp/secureos-private-$$ && echo tmp:ok; "
+                    "touch /usr/secureos-capd-test 2>&1; touch ", ro, "/x 2>&1; touch ", rw,
+                    "/x && echo rw:ok; echo done; exec /bin/sleep 30")},
+      "cap_net_bind_service");
+  r.mutable_mounts()->set_private_tmp(true);
+  r.mutable_mounts()->add_read_only_paths("/usr");
+  r.mutable_mounts()->add_read_only_paths(ro);
+  r.mutable_mounts()->add_read_write_paths(rw);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  auto reader = stub_->Spawn(&ctx, r);
+  v1::SpawnEvent ev;
+  absl::Cleanup end_stream = [&] {
+    ctx.TryCancel();
+    while (reader->Read(&ev)) {
+    }
+    reader->Finish();
+  };
+  pid_t pid = -1;
+  std::string out;
+  while (out.find("done\n") == std::string::npos && reader->Read(&ev)) {
+    if (ev.has_started()) {
+      pid = ev.started().pid();
+      spawned_.push_back(pid);
+    }
+    if (ev.has_output()) out += ev.output().data();
+  }
+  ASSERT_GT(pid, 0) << "no started record";
+  ASSERT_THAT(out, HasSubstr("done\n"));
+
+  // From inside.
+  EXPECT_THAT(out, HasSubstr("tmp:ok\n"));
+  EXPECT_THAT(out, HasSubstr("'/usr/secureos-capd-test': Read-only file system"));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("'", ro, "/x': Read-only file system")));
+  EXPECT_THAT(out, HasSubstr("rw:ok\n"));
+  // From the host: the private /tmp is not the host's, the writable directory is.
+  EXPECT_NE(::access(absl::StrCat("/tmp/secureos-private-", pid).c_str(), F_OK), 0);
+  EXPECT_EQ(::access((rw + "/x").c_str(), F_OK), 0);
+  EXPECT_NE(::access((ro + "/x").c_str(), F_OK), 0);
+  EXPECT_NE(::access("/usr/secureos-capd-test", F_OK), 0);
+
+  // Its capabilities are still exactly the grant's.
+  absl::StatusOr<ProcStatus> st = ReadProcStatus(pid);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->inheritable.mask(), kNetBindService);
+  EXPECT_EQ(st->permitted.mask(), kNetBindService);
+  EXPECT_EQ(st->effective.mask(), kNetBindService);
+  EXPECT_EQ(st->bounding.mask(), kNetBindService);
+  EXPECT_EQ(st->ambient.mask(), kNetBindService);
+  EXPECT_TRUE(st->no_new_privs);
+
+  // Its mount table: a tmpfs on /tmp, and no mount shared with (or a slave of) the host's.
+  const std::string inside = test::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/mountinfo"));
+  ASSERT_FALSE(inside.empty());
+  bool tmpfs_on_tmp = false;
+  for (const std::string& line : MountsAt(inside, {"/tmp"})) {
+    tmpfs_on_tmp = tmpfs_on_tmp || (absl::StrContains(line, " /tmp ") &&
+                                    absl::StrContains(line, " - tmpfs "));
+  }
+  EXPECT_TRUE(tmpfs_on_tmp) << inside;
+  EXPECT_THAT(inside, ::testing::Not(HasSubstr(" shared:")));
+  EXPECT_THAT(inside, ::testing::Not(HasSubstr(" master:")));
+  // The host's mount table did not change, while it runs or after.
+  EXPECT_EQ(host_mounts(), host_before);
+  ::kill(pid, SIGKILL);
+  while (reader->Read(&ev)) {
+  }
+  EXPECT_EQ(host_mounts(), host_before);
+}
+
+// A read-only "/" (ProtectSystem=strict) covers every mount, but not the private /tmp.
+TEST_F(CapdIntegrationTest, AReadOnlyRootLeavesThePrivateTmpWritable) {
+  ASSERT_TRUE(Grant("service:strict", "cap_kill").ok());
+  VarTmpDir base;  // Writable for nobody on the host: only the read-only view refuses.
+  ASSERT_FALSE(base.path().empty()) << strerror(errno);
+  ASSERT_EQ(::chmod(base.path().c_str(), 0777), 0);
+  v1::SpawnRequest r = Request(
+      "service:strict",
+      {"/bin/sh", "-c",
+       absl::StrCat("touch /tmp/x && echo tmp:ok; touch ", base.path(), "/x 2>&1; true")},
+      "");
+  r.mutable_mounts()->set_private_tmp(true);
+  r.mutable_mounts()->add_read_only_paths("/");
+  Outcome o = SpawnToEnd(r);
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_THAT(o.out, HasSubstr("tmp:ok\n"));
+  EXPECT_THAT(o.out, HasSubstr(absl::StrCat("'", base.path(), "/x': Read-only file system")));
+  EXPECT_NE(::access((base.path() + "/x").c_str(), F_OK), 0);
+}
+
+TEST_F(CapdIntegrationTest, BadCgroupsAndMountPathsAreInvalidArgumentNamingEachField) {
+  ASSERT_TRUE(Grant("service:bad", "cap_kill").ok());
+  const std::string marker = root_ / "marker";
+  v1::SpawnRequest r = Request("service:bad", {"/usr/bin/touch", marker}, "");
+  r.add_cgroups("sys/fs/cgroup/pids/x");
+  for (int i = 1; i <= 8; ++i) r.add_cgroups(absl::StrCat("/sys/fs/cgroup/pids/x", i));
+  v1::MountView* m = r.mutable_mounts();
+  m->add_read_only_paths("usr");
+  m->add_read_only_paths("/usr/../etc");
+  m->add_read_only_paths("/usr/");
+  m->add_read_only_paths("/nonexistent-secureos-capd-test");
+  m->add_read_write_paths("/");
+  Outcome o = SpawnToEnd(r);
+  EXPECT_EQ(o.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string& msg = o.status.error_message();
+  EXPECT_THAT(msg, HasSubstr("cgroups: at most 8 (one per hierarchy), got 9"));
+  EXPECT_THAT(msg, HasSubstr("cgroups[0]: must be an absolute path"));
+  EXPECT_THAT(msg, HasSubstr("mounts.read_only_paths[0]: must be an absolute path"));
+  EXPECT_THAT(msg, HasSubstr("mounts.read_only_paths[1]: must be normalized (no \".\" or \"..\" components)"));
+  EXPECT_THAT(msg, HasSubstr("mounts.read_only_paths[2]: must be normalized"));
+  EXPECT_THAT(msg, HasSubstr("mounts.read_only_paths[3]: /nonexistent-secureos-capd-test does not exist"));
+  EXPECT_THAT(msg, HasSubstr("mounts.read_write_paths[0]: \"/\" is refused"));
+  EXPECT_TRUE(o.events.empty());
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "something was executed";
+
+  // A cgroup that does not exist is named too (found when capd opens its cgroup.procs).
+  v1::SpawnRequest missing = Request("service:bad", {"/usr/bin/touch", marker}, "");
+  missing.add_cgroups("/sys/fs/cgroup/nonexistent-secureos-capd-test");
+  Outcome m2 = SpawnToEnd(missing);
+  EXPECT_EQ(m2.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(m2.status.error_message(),
+              HasSubstr("cgroups[0]: open /sys/fs/cgroup/nonexistent-secureos-capd-test/cgroup.procs"));
+  EXPECT_TRUE(m2.events.empty());
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "something was executed";
+}
+
+// svcd's log collector keeps the read end of a FIFO; capd's spawn writes into it.
+TEST_F(CapdIntegrationTest, OutputGoesToAFifoWithAReaderAndAFifoWithoutOneFailsAtOnce) {
+  ASSERT_TRUE(Grant("service:logger", "cap_kill").ok());
+  const std::string fifo = root_ / "log.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << strerror(errno);
+  UniqueFd reader(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  ASSERT_TRUE(reader.valid()) << strerror(errno);
+  v1::SpawnRequest r = Request(
+      "service:logger",
+      {"/bin/sh", "-c", "echo to-fifo; grep ^flags /proc/self/fdinfo/1; echo to-stderr >&2"}, "");
+  r.set_output(v1::OUTPUT_MODE_FILES);
+  r.set_stdout_path(fifo);
+  r.set_stderr_path(fifo);
+  Outcome o = SpawnToEnd(r);
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_EQ(o.code, 0);
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(reader.get(), buf, sizeof(buf))) > 0;) got.append(buf, n);
+  EXPECT_THAT(got, HasSubstr("to-fifo\n"));
+  EXPECT_THAT(got, HasSubstr("to-stderr\n"));
+  // The process's end blocks as usual: capd cleared the O_NONBLOCK it opened it with.
+  const size_t at = got.find("flags:\t");
+  ASSERT_NE(at, std::string::npos) << got;
+  const long flags = std::strtol(got.c_str() + at + 7, nullptr, 8);
+  EXPECT_EQ(flags & O_NONBLOCK, 0) << got;
+  EXPECT_EQ(flags & O_APPEND, O_APPEND) << got;
+
+  // Without a reader: refused at once, nothing runs.
+  const std::string lonely = root_ / "lonely.fifo";
+  ASSERT_EQ(::mkfifo(lonely.c_str(), 0600), 0) << strerror(errno);
+  const std::string marker = root_ / "marker";
+  v1::SpawnRequest n = Request("service:logger", {"/usr/bin/touch", marker}, "");
+  n.set_output(v1::OUTPUT_MODE_FILES);
+  n.set_stdout_path(lonely);
+  n.set_stderr_path(root_ / "err.log");
+  const absl::Time start = absl::Now();
+  Outcome refused = SpawnToEnd(n);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.status.error_message(),
+              HasSubstr(absl::StrCat("stdout_path: ", lonely, ": no reader (ENXIO)")));
+  EXPECT_TRUE(refused.events.empty());
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "something was executed";
+}
+
+// A cgroup the child cannot join fails the spawn naming the step and the cgroup: a fresh
+// v1 cpuset cgroup has no CPUs and no memory nodes, and the kernel refuses tasks (ENOSPC).
+TEST_F(CapdIntegrationTest, ACgroupTheChildCannotJoinFailsTheSpawnNamingIt) {
+  const std::string cpuset = HierarchyMount("cpuset");
+  if (cpuset.empty()) GTEST_SKIP() << "no cgroup v1 cpuset hierarchy on this host";
+  ASSERT_TRUE(Grant("service:cpuset", "cap_kill").ok());
+  const std::string name = absl::StrCat("secureos-test-", ::getpid());
+  TestCgroup pids(HierarchyMount("pids"), name);
+  TestCgroup empty(cpuset, name);
+  ASSERT_TRUE(empty.made()) << empty.path() << ": " << empty.error();
+  const std::string marker = root_ / "marker";
+  v1::SpawnRequest r = Request("service:cpuset", {"/usr/bin/touch", marker}, "");
+  if (pids.made()) r.add_cgroups(pids.path());
+  r.add_cgroups(empty.path());
+  Outcome o = SpawnToEnd(r);
+  EXPECT_EQ(o.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(o.status.error_message(),
+              HasSubstr(absl::StrCat("spawn failed: join cgroup ", empty.path(), ": No space left on device")));
+  EXPECT_TRUE(o.events.empty());
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "something was executed";
 }
 
 TEST_F(CapdIntegrationTest, DriftAndRevocationAreReported) {

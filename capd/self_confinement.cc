@@ -12,7 +12,7 @@ namespace secureos::capd {
 CapSet CapdOwnNeeds() {
   return *CapSet::Parse(
       "cap_setpcap,cap_setuid,cap_setgid,cap_kill,cap_chown,cap_fowner,cap_dac_override,"
-      "cap_sys_resource");
+      "cap_sys_resource,cap_sys_admin");  // sys_admin: SpawnRequest.mounts (spawner.h).
 }
 
 absl::Status ConfineBoundingSet(const CapSet& keep) {

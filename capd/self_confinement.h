@@ -13,7 +13,9 @@ namespace secureos::capd {
 
 // setpcap (securebits, bounding drops), setuid, setgid (identity of spawns), kill (signal
 // spawns of any uid), chown, fowner, dac_override (state, output files, cgroup.procs),
-// sys_resource (rlimits above its own).
+// sys_resource (rlimits above its own), sys_admin (the private mount namespace of a spawn
+// with SpawnRequest.mounts: unshare, bind mounts, mount_setattr, tmpfs, all in the child
+// before it drops to its grant; see spawner.h).
 CapSet CapdOwnNeeds();
 
 // Drops every capability outside `keep` from the calling thread's bounding set, then checks

@@ -2,7 +2,10 @@
 // allocated and opened in the parent, so that the child only makes raw syscalls.
 //
 // BuildSpawnPlan validates the whole request once and reports every problem together
-// (INVALID_ARGUMENT naming each field); it checks no policy (see capd_service.cc).
+// (INVALID_ARGUMENT naming each field, "cgroups[1]: ...", "mounts.read_only_paths[0]: ...");
+// it checks no policy (see capd_service.cc). Paths of the mount view are checked against
+// the filesystem here (lstat: existing directories), so that the child only uses the
+// prepared strings; an output file that is a FIFO with no reader is FAILED_PRECONDITION.
 #ifndef SECUREOS_CAPD_SPAWN_PLAN_H_
 #define SECUREOS_CAPD_SPAWN_PLAN_H_
 
@@ -37,8 +40,21 @@ struct SpawnPlan {
   uint32_t securebits = 0;
   std::string trace_id;
 
+  // <cgroup>/cgroup.procs of each requested cgroup (one per hierarchy), opened by the parent
+  // (O_WRONLY|O_CLOEXEC); the child writes "0" to each, in order. paths[i] names fds[i].
+  std::vector<UniqueFd> cgroup_procs;
+  std::vector<std::string> cgroup_paths;
+
+  // The mount view (SpawnRequest.mounts). When private_mounts(), the child unshares its mount
+  // namespace and applies it; every path is a normalized, existing directory.
+  bool private_tmp = false;
+  std::vector<std::string> read_only_paths;   // Required ones, then the optional ones found.
+  std::vector<std::string> read_write_paths;
+  bool private_mounts() const {
+    return private_tmp || !read_only_paths.empty() || !read_write_paths.empty();
+  }
+
   // Opened by the parent (O_CLOEXEC), dup2'ed by the child.
-  UniqueFd cgroup_procs;  // <cgroup>/cgroup.procs, or invalid for none.
   UniqueFd stdin_fd;      // /dev/null.
   UniqueFd stdout_fd;
   UniqueFd stderr_fd;
@@ -50,6 +66,10 @@ struct SpawnPlan {
   std::vector<char*> argv_ptrs;
   std::vector<char*> env_ptrs;
 };
+
+// Limits of a request (see SpawnRequest in proto/capd.proto).
+inline constexpr int kMaxCgroups = 8;
+inline constexpr int kMaxMountPaths = 64;  // Per list of MountView.
 
 // Validates `request` and opens what the child will need.
 absl::StatusOr<SpawnPlan> BuildSpawnPlan(const v1::SpawnRequest& request);

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>  // mount(2), MS_*. glibc 2.36 includes <linux/mount.h> from it.
+#include <linux/mount.h>  // struct mount_attr, MOUNT_ATTR_*, OPEN_TREE_*, MOVE_MOUNT_* (guarded).
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -21,27 +23,82 @@ namespace secureos::capd {
 namespace {
 
 enum Step : int {
-  kSignals, kSetsid, kStdio, kCloseFds, kCgroup, kRlimit, kChdir, kSecurebits, kBounding,
-  kSetgroups, kSetgid, kSetuid, kCapset, kAmbient, kNoNewPrivs, kExec,
+  kSignals, kSetsid, kStdio, kCloseFds, kCgroup, kUnshareMounts, kPrivateRoot, kCloneReadWrite,
+  kBindReadOnly, kReadOnly, kAttachReadWrite, kPrivateTmp, kRlimit, kChdir, kSecurebits,
+  kBounding, kSetgroups, kSetgid, kSetuid, kCapset, kAmbient, kNoNewPrivs, kExec,
 };
 
 const char* StepName(int step) {
   static const char* const kNames[] = {
-      "reset signals", "setsid", "stdio", "close fds", "join cgroup", "setrlimit", "chdir",
-      "securebits", "bounding set", "setgroups", "setresgid", "setresuid", "capset",
-      "ambient set", "no_new_privs", "execve"};
+      "reset signals", "setsid", "stdio", "close fds", "join cgroup",
+      "unshare mount namespace", "make / private", "clone read-write tree",
+      "bind read-only path", "make read-only", "attach read-write tree", "mount private /tmp",
+      "setrlimit", "chdir", "securebits", "bounding set", "setgroups", "setresgid",
+      "setresuid", "capset", "ambient set", "no_new_privs", "execve"};
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) == kExec + 1, "one name per step");
   return step >= 0 && step <= kExec ? kNames[step] : "unknown step";
 }
 
 struct ChildError {
   int step;
   int err;
+  int index;  // Which cgroup or mount path of the plan the step was at; -1 for none.
 };
 
-[[noreturn]] void Fail(int err_fd, int step) {
-  ChildError e{step, errno};
+[[noreturn]] void Fail(int err_fd, int step, int index = -1) {
+  ChildError e{step, errno, index};
   (void)!::write(err_fd, &e, sizeof(e));
   ::_exit(127);
+}
+
+// The plan's mount view (MountView in proto/capd.proto), in the child. Raw syscalls on the
+// plan's strings; the read-write trees' fds live on the child's own stack.
+void ApplyMounts(const SpawnPlan& p, int err_fd) {
+  if (::unshare(CLONE_NEWNS) != 0) Fail(err_fd, kUnshareMounts);
+  // Before any mount: the copied namespace is in the host's peer groups, and a shared
+  // mount would propagate what follows to the host (and the host's later mounts here).
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Fail(err_fd, kPrivateRoot);
+  // Read-write trees are cloned as the host has them, before any is made read-only, and
+  // attached after: writable exactly where the host's are, submounts included.
+  int trees[kMaxMountPaths];
+  const int rw = static_cast<int>(p.read_write_paths.size());
+  if (rw > kMaxMountPaths) {
+    errno = E2BIG;  // BuildSpawnPlan refuses more; never overrun the array.
+    Fail(err_fd, kCloneReadWrite);
+  }
+  for (int i = 0; i < rw; ++i) {
+    trees[i] = static_cast<int>(::syscall(
+        SYS_open_tree, AT_FDCWD, p.read_write_paths[i].c_str(),
+        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW));
+    if (trees[i] < 0) Fail(err_fd, kCloneReadWrite, i);
+  }
+  for (size_t i = 0; i < p.read_only_paths.size(); ++i) {
+    const char* path = p.read_only_paths[i].c_str();
+    // "/" is made read-only in place: it is already a mount of this namespace alone (unshare
+    // copied every mount), and a bind onto it would go unseen (lookups start at the
+    // process's root, the mount below such a bind).
+    const bool root = path[0] == '/' && path[1] == '\0';
+    if (!root && ::mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      Fail(err_fd, kBindReadOnly, static_cast<int>(i));
+    }
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (::syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
+      Fail(err_fd, kReadOnly, static_cast<int>(i));
+    }
+  }
+  for (int i = 0; i < rw; ++i) {
+    if (::syscall(SYS_move_mount, trees[i], "", AT_FDCWD, p.read_write_paths[i].c_str(),
+                  MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+      Fail(err_fd, kAttachReadWrite, i);
+    }
+    ::close(trees[i]);
+  }
+  // Last, so that a read-only "/" (which carries every mount below it) leaves it writable.
+  if (p.private_tmp &&
+      ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
+    Fail(err_fd, kPrivateTmp);
+  }
 }
 
 // Runs in the child: raw syscalls on data prepared by the parent, nothing else.
@@ -60,7 +117,11 @@ struct ChildError {
   }
   // Everything but stdio closes at exec (err_fd already does, so a failed exec reports).
   if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) Fail(err_fd, kCloseFds);
-  if (p.cgroup_procs.valid() && ::write(p.cgroup_procs.get(), "0", 1) != 1) Fail(err_fd, kCgroup);
+  for (size_t i = 0; i < p.cgroup_procs.size(); ++i) {
+    if (::write(p.cgroup_procs[i].get(), "0", 1) != 1) Fail(err_fd, kCgroup, static_cast<int>(i));
+  }
+  // Before the rlimits: a low RLIMIT_NOFILE must not make open_tree fail.
+  if (p.private_mounts()) ApplyMounts(p, err_fd);
   for (const auto& [resource, limit] : p.rlimits) {
     if (::setrlimit(static_cast<__rlimit_resource>(resource), &limit) != 0) Fail(err_fd, kRlimit);
   }
@@ -130,10 +191,28 @@ pid_t StartChild(const ChildArgs& args, ChildStack& stack, int* pidfd) {
 #endif
 }
 
+// The plan entry a failed step was at ("" for none).
+std::string StepSubject(const SpawnPlan& plan, const ChildError& e) {
+  auto at = [&e](const std::vector<std::string>& v) {
+    return e.index >= 0 && static_cast<size_t>(e.index) < v.size() ? v[e.index] : std::string();
+  };
+  switch (e.step) {
+    case kCgroup: return at(plan.cgroup_paths);
+    case kCloneReadWrite:
+    case kAttachReadWrite: return at(plan.read_write_paths);
+    case kBindReadOnly:
+    case kReadOnly: return at(plan.read_only_paths);
+    case kExec: return plan.argv[0];
+    case kChdir: return plan.cwd;
+    default: return "";
+  }
+}
+
 absl::Status ChildFailure(const SpawnPlan& plan, const ChildError& e) {
   std::string what = StepName(e.step);
-  if (e.step == kExec) what = absl::StrCat("execve ", plan.argv[0]);
-  if (e.step == kChdir) what = absl::StrCat("chdir ", plan.cwd);
+  if (const std::string subject = StepSubject(plan, e); !subject.empty()) {
+    what = absl::StrCat(what, " ", subject);
+  }
   absl::Status s = ErrnoToStatus(e.err, what);
   // A spawn that fails inside the child is the request's problem (bad path, uid, ...), but
   // a refused privilege step means capd itself lacks what it needs.

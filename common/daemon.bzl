@@ -3,13 +3,14 @@
 load("@rules_cc//cc:defs.bzl", "cc_binary")
 load("//common:embed.bzl", "embed_text")
 
-def secureos_daemon(name, deps, srcs = ["main.cc"]):
+def secureos_daemon(name, deps, srcs = ["main.cc"], visibility = None):
     """Builds daemon `name` from `srcs`, embedding `default.conf` as kDefaultConfig.
 
     Args:
       name: the daemon and binary name ("capd").
       deps: the daemon's libraries and protos.
       srcs: the wiring (main.cc).
+      visibility: of the binary (the package default when None).
     """
     native.exports_files(["default.conf"])
     embed_text(
@@ -21,4 +22,5 @@ def secureos_daemon(name, deps, srcs = ["main.cc"]):
         name = name,
         srcs = srcs,
         deps = [":default_config"] + deps,
+        visibility = visibility,
     )

@@ -1,6 +1,7 @@
 #include "common/process_spec.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
@@ -94,6 +95,52 @@ absl::Status OpenStreamedStdio(Stdio* stdio) {
     write_end->Reset(p[1]);
     if (::fcntl(p[0], F_SETFL, O_NONBLOCK) != 0) return ErrnoToStatus(errno, "fcntl O_NONBLOCK");
   }
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::StatusOr<UniqueFd> OpenOutputFile(const char* field, const std::string& path) {
+  const std::string context = absl::StrCat(field, ": open ", path);
+  const int fd = RetryOnEintr([&] {
+    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+                  0640);
+  });
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENXIO) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(ErrnoToStatus(err, context).message(), " (a FIFO that nothing has open for reading)"));
+    }
+    if (err == ELOOP) return absl::InvalidArgumentError(absl::StrCat(context, ": is a symbolic link"));
+    return ErrnoToStatus(err, context);
+  }
+  UniqueFd out(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoToStatus(errno, absl::StrCat(field, ": fstat ", path));
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(context, ": not a regular file or a FIFO"));
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat(field, ": clear O_NONBLOCK on ", path));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status OpenFileStdio(const std::string& stdout_path, const std::string& stderr_path,
+                           Stdio* stdio) {
+  SECUREOS_ASSIGN_OR_RETURN(stdio->in, OpenFile("/dev/null", O_RDONLY));
+  SECUREOS_ASSIGN_OR_RETURN(stdio->out, OpenOutputFile("stdout_path", stdout_path));
+  if (stderr_path == stdout_path) {
+    const int fd = ::fcntl(stdio->out.get(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return ErrnoToStatus(errno, "stderr_path: dup of stdout_path");
+    stdio->err.Reset(fd);
+    return absl::OkStatus();
+  }
+  SECUREOS_ASSIGN_OR_RETURN(stdio->err, OpenOutputFile("stderr_path", stderr_path));
   return absl::OkStatus();
 }
 

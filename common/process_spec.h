@@ -44,6 +44,16 @@ struct Stdio {
 absl::Status OpenNullStdio(Stdio* stdio);
 // /dev/null stdin; stdout and stderr are pipes whose read ends the parent keeps.
 absl::Status OpenStreamedStdio(Stdio* stdio);
+// /dev/null stdin; stdout and stderr appended to the files `stdout_path` and
+// `stderr_path` (absolute; equal paths share one open file, as `>f 2>&1` does). Each is
+// opened O_WRONLY|O_CREAT|O_APPEND|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK, mode 0640 when created,
+// then O_NONBLOCK is cleared: a FIFO without a reader fails at once (ENXIO) instead of
+// blocking the caller's thread, and the child still gets a blocking fd. Only a regular file
+// or a FIFO is accepted. Errors name the field and the path: "stdout_path: open /x: No such
+// device or address (a FIFO that nothing has open for reading)", FAILED_PRECONDITION for
+// that case, INVALID_ARGUMENT for another file type, the errno's code otherwise.
+absl::Status OpenFileStdio(const std::string& stdout_path, const std::string& stderr_path,
+                           Stdio* stdio);
 
 // NULL-terminated char* views of `strings` (valid while `strings` is unchanged).
 std::vector<char*> CStringArray(std::vector<std::string>& strings);

@@ -1,6 +1,7 @@
 #include "common/process_spec.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gmock/gmock.h"
@@ -79,6 +80,46 @@ TEST(ProcessSpecTest, StreamedStdioGivesNonBlockingReadEnds) {
   char buf[4];
   EXPECT_EQ(::read(s.out_read.get(), buf, sizeof(buf)), 2);
   EXPECT_EQ(::read(s.out_read.get(), buf, sizeof(buf)), -1);  // Empty: EAGAIN, not a block.
+}
+
+TEST(ProcessSpecTest, FileStdioAppendsAndNeverBlocksOnAFifoWithoutReader) {
+  const std::string dir = ::testing::TempDir();
+  const std::string log = dir + "/stdio.log";
+  {
+    Stdio s;
+    ASSERT_TRUE(OpenFileStdio(log, log, &s).ok());
+    EXPECT_EQ(::fcntl(s.out.get(), F_GETFL) & (O_APPEND | O_NONBLOCK), O_APPEND);
+    EXPECT_NE(::fcntl(s.err.get(), F_GETFD) & FD_CLOEXEC, 0);
+    ASSERT_EQ(::write(s.out.get(), "a", 1), 1);
+    ASSERT_EQ(::write(s.err.get(), "b", 1), 1);
+  }
+  {
+    Stdio s;
+    ASSERT_TRUE(OpenFileStdio(log, dir + "/stdio.err", &s).ok());
+    ASSERT_EQ(::write(s.out.get(), "c", 1), 1);  // Appended, never truncated.
+  }
+  char buf[8] = {};
+  UniqueFd read_log(::open(log.c_str(), O_RDONLY | O_CLOEXEC));
+  EXPECT_EQ(::read(read_log.get(), buf, sizeof(buf)), 3);
+  EXPECT_STREQ(buf, "abc");
+
+  const std::string fifo = dir + "/stdio.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Stdio no_reader;
+  absl::Status s = OpenFileStdio(fifo, log, &no_reader);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("stdout_path: open " + fifo));
+  UniqueFd reader(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  Stdio with_reader;
+  ASSERT_TRUE(OpenFileStdio(log, fifo, &with_reader).ok());
+  EXPECT_EQ(::fcntl(with_reader.err.get(), F_GETFL) & O_NONBLOCK, 0);  // Blocking for the child.
+
+  ASSERT_EQ(::symlink(log.c_str(), (dir + "/stdio.link").c_str()), 0);
+  Stdio link;
+  EXPECT_THAT(OpenFileStdio(log, dir + "/stdio.link", &link).message(),
+              HasSubstr("stderr_path: open " + dir + "/stdio.link: is a symbolic link"));
+  Stdio directory;
+  EXPECT_THAT(OpenFileStdio(dir, log, &directory).message(), HasSubstr("stdout_path: open " + dir));
 }
 
 TEST(ProcessSpecTest, CStringArrayIsNullTerminated) {

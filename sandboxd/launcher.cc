@@ -83,12 +83,20 @@ void ResetSignals(int sock) {
 
 void DropPrivileges(const LaunchPlan& p, int sock) {
   if (::syscall(SYS_setgroups, 0, nullptr) != 0) Fail(sock, "setgroups");
-  const int bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                   SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
-  if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) Fail(sock, "securebits");
-  for (int cap = 0; cap < 64; ++cap) {
-    if ((p.keep_caps >> cap) & 1) continue;
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) Fail(sock, "bounding set");
+  // Both need CAP_SETPCAP in the child's user namespace: a new user namespace gives it, the
+  // host's does not (sandboxd gave it up, DESIGN.md). Without one (level 3) the uid change
+  // below, from host root to a non-root uid without SECBIT_KEEP_CAPS, clears the permitted,
+  // effective and ambient sets, and no_new_privs keeps exec from granting anything (setuid
+  // and file capabilities are ignored), so the bounding set left as sandboxd's has nothing
+  // to bound.
+  if (p.clone_flags & CLONE_NEWUSER) {
+    const int bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
+    if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) Fail(sock, "securebits");
+    for (int cap = 0; cap < 64; ++cap) {
+      if ((p.keep_caps >> cap) & 1) continue;
+      if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) Fail(sock, "bounding set");
+    }
   }
   if (::syscall(SYS_setresgid, p.gid, p.gid, p.gid) != 0) Fail(sock, "setresgid");
   if (::syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0) Fail(sock, "setresuid");

@@ -7,11 +7,16 @@
 //   signal dispositions reset, then the mask cleared; setsid (no controlling terminal,
 //   so no TIOCSTI into sandboxd's); hostname; loopback up; the filesystem view and
 //   pivot_root (or chdir); stdio; every other fd close-on-exec; rlimits; no
-//   supplementary groups; securebits NOROOT | NO_SETUID_FIXUP | KEEP_CAPS, all locked, so
-//   uid 0 inside gains nothing at exec; the bounding set reduced to the kept
-//   capabilities; setresgid, setresuid; capset and ambient to the kept set (empty unless
-//   capd authorized some); die-with-parent for one-shot runs; no_new_privs; the seccomp
-//   filter, last; execve.
+//   supplementary groups; with a user namespace, securebits NOROOT | NO_SETUID_FIXUP |
+//   KEEP_CAPS, all locked, so uid 0 inside gains nothing at exec, and the bounding set
+//   reduced to the kept capabilities; setresgid, setresuid; capset and ambient to the kept
+//   set (empty unless capd authorized some); die-with-parent for one-shot runs;
+//   no_new_privs; the seccomp filter, last; execve.
+// Without a user namespace (level 3) securebits and the bounding set stay as sandboxd's:
+// both need CAP_SETPCAP on the host, which only capd holds. The workload then runs as a
+// non-root host uid (workload_plan refuses uid/gid 0 there), the change to it from root
+// clears every capability set but the bounding one, and no_new_privs means exec never adds
+// one back; capd sees a full CapBnd with empty CapPrm/CapEff/CapAmb/CapInh.
 // The seccomp listener goes back to sandboxd over the launch socket, which the child holds
 // at fd number `launcher_fd`: equal to the workload's RLIMIT_NOFILE hard limit, so that
 // after exec (the socket is close-on-exec) the workload can never own that number, and the

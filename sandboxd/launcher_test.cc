@@ -1,9 +1,11 @@
 // The launcher alone, without sandboxd: real namespaces, so it runs as root (local).
 #include "sandboxd/launcher.h"
 
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +61,31 @@ TEST(LauncherTest, TheChildIsPidOneNobodyWithNoCapabilitiesAndItsOwnHostname) {
   const std::string out = ReadAllOf(w->stdout_read.get());
   EXPECT_EQ(WaitExit(w->pid), 0);
   EXPECT_EQ(out, "1 probe 0 0000000000000000 1\n");
+}
+
+// Level 3: no user namespace, launched by a daemon without CAP_SETPCAP (as sandboxd runs).
+TEST(LauncherTest, WithoutAUserNamespaceOrCapSetpcapTheChildStillEndsWithNoCapabilities) {
+  LaunchPlan p = Plan({"/bin/sh", "-c",
+                       "echo $$ $(id -u) $(id -g) $(grep -E 'CapEff|CapPrm|CapAmb|CapInh|NoNewPrivs' "
+                       "/proc/self/status | cut -f2)"});
+  p.clone_flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  p.uid = 65534;
+  p.gid = 65534;
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct saved[2] = {};
+  ASSERT_EQ(::syscall(SYS_capget, &header, saved), 0);
+  __user_cap_data_struct without[2] = {saved[0], saved[1]};
+  without[CAP_TO_INDEX(CAP_SETPCAP)].effective &= ~CAP_TO_MASK(CAP_SETPCAP);
+  // This thread's effective set is what the child starts with; restored right after.
+  ASSERT_EQ(::syscall(SYS_capset, &header, without), 0);
+  absl::StatusOr<LaunchedWorkload> w = Launch(p, nullptr);
+  ASSERT_EQ(::syscall(SYS_capset, &header, saved), 0);
+  ASSERT_TRUE(w.ok()) << w.status();
+  const std::string out = ReadAllOf(w->stdout_read.get());
+  EXPECT_EQ(WaitExit(w->pid), 0);
+  // Inheritable, permitted, effective, ambient (status order), then no_new_privs.
+  EXPECT_EQ(out, "1 65534 65534 0000000000000000 0000000000000000 0000000000000000 "
+                 "0000000000000000 1\n");
 }
 
 TEST(LauncherTest, AMissingProgramIsTheRequestsErrorAndNothingRuns) {

@@ -2,20 +2,29 @@
 // would, and the limits, violations and learning the issue asks for. Needs root, cgroups
 // and namespaces (tagged local).
 #include <dirent.h>
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <functional>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -171,6 +180,10 @@ class SandboxdTest : public ::testing::Test {
     v1::RunRequest req;
     *req.mutable_spec() = spec;
     req.set_output(v1::OUTPUT_MODE_STREAM);
+    return Run(req);
+  }
+
+  Outcome Run(const v1::RunRequest& req) {
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline());
     auto reader = stub_->Run(&ctx, req);
@@ -178,6 +191,48 @@ class SandboxdTest : public ::testing::Test {
     v1::RunEvent ev;
     while (reader->Read(&ev)) {
       if (ev.has_started()) o.id = ev.started().id();
+      if (ev.has_output()) (ev.output().fd() == 1 ? o.out : o.err) += ev.output().data();
+      if (ev.has_violation()) o.violations.push_back(ev.violation());
+      if (ev.has_exited()) o.exited = ev.exited();
+    }
+    o.status = reader->Finish();
+    return o;
+  }
+
+  grpc::Status Create(const v1::CreateRequest& req, v1::WorkloadInfo* info) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    return stub_->Create(&ctx, req, info);
+  }
+
+  grpc::Status Start(const std::string& id, v1::WorkloadInfo* info) {
+    v1::WorkloadRef ref;
+    ref.set_id(id);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    return stub_->Start(&ctx, ref, info);
+  }
+
+  grpc::Status Kill(const std::string& id) {
+    v1::KillRequest req;
+    req.set_id(id);
+    v1::KillResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    return stub_->Kill(&ctx, req, &resp);
+  }
+
+  // Follows a started workload to its exit.
+  Outcome WaitFor(const std::string& id) {
+    v1::WorkloadRef ref;
+    ref.set_id(id);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    auto reader = stub_->Wait(&ctx, ref);
+    Outcome o;
+    o.id = id;
+    v1::RunEvent ev;
+    while (reader->Read(&ev)) {
       if (ev.has_output()) (ev.output().fd() == 1 ? o.out : o.err) += ev.output().data();
       if (ev.has_violation()) o.violations.push_back(ev.violation());
       if (ev.has_exited()) o.exited = ev.exited();
@@ -602,6 +657,364 @@ TEST_F(SandboxdTest, ALongLivedWorkloadOutlivesSandboxdAndIsReadopted) {
     if (!removed) absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_TRUE(removed) << cgroup;
+}
+
+
+// Polls `done` every 10 ms for up to `timeout`.
+bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(10)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+off_t FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? st.st_size : -1;
+}
+
+TEST_F(SandboxdTest, OutputModeFilesAppendsToHostFilesOutsideTheWorkloadsView) {
+  // Level 5: the view is an empty tmpfs with the system directories; the files live in the
+  // test root, which the workload cannot see: sandboxd opened them on the host.
+  v1::RunRequest req;
+  *req.mutable_spec() = Spec({"/bin/sh", "-c", "echo out; echo err >&2"});
+  ASSERT_TRUE(ApplyLevelPreset(5, req.mutable_spec()).ok());
+  req.set_output(v1::OUTPUT_MODE_FILES);
+  const std::string out = root_ / "out.log", err = root_ / "err.log";
+  test::WriteFileOrDie(out, "before\n");
+  req.set_stdout_path(out);
+  req.set_stderr_path(err);
+  Outcome o = Run(req);
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_EQ(o.code(), 0) << (o.exited ? o.exited->DebugString() : "");
+  EXPECT_EQ(o.out + o.err, "");  // Nothing streamed.
+  EXPECT_EQ(test::ReadFileOrEmpty(out), "before\nout\n");  // Appended.
+  EXPECT_EQ(test::ReadFileOrEmpty(err), "err\n");
+  struct stat st;
+  ASSERT_EQ(::stat(err.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+
+  // One file for both, in the order written.
+  const std::string both = root_ / "both.log";
+  req.set_stdout_path(both);
+  req.set_stderr_path(both);
+  Outcome same = Run(req);
+  ASSERT_TRUE(same.status.ok()) << same.status.error_message();
+  EXPECT_EQ(test::ReadFileOrEmpty(both), "out\nerr\n");
+}
+
+TEST_F(SandboxdTest, OutputModeFilesWritesIntoAFifoWithAReaderAndRefusesOneWithout) {
+  const std::string fifo = root_ / "collector.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  v1::RunRequest req;
+  *req.mutable_spec() = Spec({"/bin/sh", "-c", "echo out; echo err >&2"});
+  req.mutable_spec()->set_name("fifo-writer");
+  req.set_output(v1::OUTPUT_MODE_FILES);
+  req.set_stdout_path(fifo);
+  req.set_stderr_path(fifo);
+
+  // Nobody reads: refused at once, naming the field and the path, and nothing runs.
+  const absl::Time start = absl::Now();
+  Outcome refused = Run(req);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.status.error_message(), HasSubstr("stdout_path: open " + fifo));
+  EXPECT_TRUE(refused.id.empty());
+  EXPECT_FALSE(refused.exited.has_value());
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::ListResponse list;
+    ASSERT_TRUE(stub_->List(&ctx, v1::ListRequest(), &list).ok());
+    for (const auto& w : list.workloads()) EXPECT_NE(w.name(), "fifo-writer");
+  }
+
+  // A reader (svcd's log collector): the output arrives.
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  auto close_reader = absl::MakeCleanup([reader] { ::close(reader); });
+  Outcome o = Run(req);
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_EQ(o.code(), 0);
+  char buf[64] = {};
+  EXPECT_EQ(::read(reader, buf, sizeof(buf) - 1), 8);
+  EXPECT_STREQ(buf, "out\nerr\n");
+}
+
+TEST_F(SandboxdTest, OutputPathsAndModeMustAgreeAndEachBadFieldIsNamed) {
+  v1::CreateRequest files;
+  *files.mutable_spec() = Probe({"id"});
+  files.set_output(v1::OUTPUT_MODE_FILES);
+  v1::WorkloadInfo info;
+  grpc::Status missing = Create(files, &info);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(missing.error_message(), HasSubstr("stdout_path: required with output: OUTPUT_MODE_FILES"));
+  EXPECT_THAT(missing.error_message(), HasSubstr("stderr_path: required with output: OUTPUT_MODE_FILES"));
+
+  files.set_stdout_path("relative.log");
+  files.set_stderr_path(root_ / "err.log");
+  grpc::Status relative = Create(files, &info);
+  EXPECT_EQ(relative.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(relative.error_message(), HasSubstr("stdout_path: must be an absolute host path"));
+  EXPECT_THAT(relative.error_message(), Not(HasSubstr("stderr_path")));
+  EXPECT_EQ(::access((root_ / "err.log").c_str(), F_OK), -1);  // Nothing opened.
+
+  for (v1::OutputMode mode : {v1::OUTPUT_MODE_UNSPECIFIED, v1::OUTPUT_MODE_NULL, v1::OUTPUT_MODE_STREAM}) {
+    v1::RunRequest run;
+    *run.mutable_spec() = Probe({"id"});
+    run.set_output(mode);
+    run.set_stdout_path(root_ / "out.log");
+    run.set_stderr_path(root_ / "err.log");
+    Outcome o = Run(run);
+    EXPECT_EQ(o.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << mode;
+    EXPECT_THAT(o.status.error_message(), HasSubstr("stdout_path: only with output: OUTPUT_MODE_FILES"));
+    EXPECT_THAT(o.status.error_message(), HasSubstr("stderr_path: only with output: OUTPUT_MODE_FILES"));
+    EXPECT_FALSE(o.exited.has_value());
+  }
+}
+
+TEST_F(SandboxdTest, ALongLivedWorkloadKeepsWritingItsOutputFileAcrossASandboxdRestart) {
+  v1::CreateRequest create;
+  *create.mutable_spec() = Spec({"/bin/sh", "-c", "while :; do echo tick; sleep 0.02; done"});
+  create.set_output(v1::OUTPUT_MODE_FILES);
+  const std::string log = root_ / "ticks.log";
+  create.set_stdout_path(log);
+  create.set_stderr_path(log);
+  v1::WorkloadInfo created, started;
+  ASSERT_TRUE(Create(create, &created).ok());
+  ASSERT_TRUE(Start(created.id(), &started).ok());
+  ASSERT_TRUE(WaitUntil([&] { return FileSize(log) > 0; })) << "no output";
+  sandboxd_->Signal(SIGTERM);
+  ASSERT_TRUE(sandboxd_->Wait(absl::Seconds(10)).has_value());
+  sandboxd_.reset();
+  const off_t while_down = FileSize(log);
+  EXPECT_TRUE(WaitUntil([&] { return FileSize(log) > while_down; })) << "stopped writing with sandboxd";
+  ASSERT_TRUE(StartSandboxd());
+  const off_t readopted = FileSize(log);
+  EXPECT_TRUE(WaitUntil([&] { return FileSize(log) > readopted; })) << "stopped writing after the restart";
+  ASSERT_TRUE(Kill(created.id()).ok());
+  Outcome o = WaitFor(created.id());
+  ASSERT_TRUE(o.exited.has_value()) << o.status.error_message();
+  EXPECT_EQ(o.exited->reason(), v1::EXIT_REASON_KILLED);
+}
+
+TEST_F(SandboxdTest, ARunningWorkloadShowsItsUsageAndCgroupsWhichGoWhenItExits) {
+  v1::CreateRequest create;
+  *create.mutable_spec() = Probe({"memhold", "20"});
+  create.mutable_spec()->set_name("memhold");
+  create.mutable_spec()->mutable_limits()->set_memory_bytes(64 << 20);
+  create.mutable_spec()->mutable_limits()->set_pids(16);
+  create.set_output(v1::OUTPUT_MODE_STREAM);
+  v1::WorkloadInfo created, started;
+  ASSERT_TRUE(Create(create, &created).ok());
+  EXPECT_EQ(created.cgroup_paths_size(), 0);  // Not before Start.
+  EXPECT_FALSE(created.has_usage());
+  ASSERT_TRUE(Start(created.id(), &started).ok());
+  {
+    // Until the workload says it touched its 20 MiB.
+    v1::WorkloadRef ref;
+    ref.set_id(created.id());
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    auto reader = stub_->Wait(&ctx, ref);
+    std::string out;
+    v1::RunEvent ev;
+    while (!absl::StrContains(out, "\n") && reader->Read(&ev)) {
+      if (ev.has_output()) out += ev.output().data();
+    }
+    ASSERT_EQ(out, "memhold: touched 20 MiB\n");
+    ctx.TryCancel();
+    reader->Finish();
+  }
+  v1::WorkloadInfo running = StatusOf(created.id());
+  ASSERT_EQ(running.state(), v1::WORKLOAD_STATE_RUNNING);
+  ASSERT_TRUE(running.has_usage()) << running.DebugString();
+  const v1::Usage& u = running.usage();
+  ASSERT_TRUE(u.has_memory_working_set_bytes()) << u.DebugString();
+  const double ws_mib = u.memory_working_set_bytes() / double(1 << 20);
+  std::cout << "memhold 20 MiB: working set " << ws_mib << " MiB, peak "
+            << u.memory_peak_bytes() / double(1 << 20) << " MiB, " << u.pids_current()
+            << " task(s), " << u.cpu_usage_ns() << " ns CPU\n";
+  EXPECT_GE(ws_mib, 18.0);
+  EXPECT_LE(ws_mib, 40.0);
+  EXPECT_GE(u.memory_peak_bytes(), u.memory_working_set_bytes());
+  EXPECT_GT(u.cpu_usage_ns(), 0u);
+  EXPECT_EQ(u.pids_current(), 1u);
+  EXPECT_EQ(u.oom_kills(), 0u);
+  ASSERT_GT(running.cgroup_paths_size(), 0);
+  bool memory = false;
+  for (const std::string& path : running.cgroup_paths()) {
+    EXPECT_EQ(::access(path.c_str(), F_OK), 0) << path;
+    EXPECT_THAT(path, HasSubstr(cgroup_parent_ + "/" + created.id()));
+    memory = memory || test::ReadFileOrEmpty(path + "/memory.limit_in_bytes") == "67108864\n" ||
+             test::ReadFileOrEmpty(path + "/memory.max") == "67108864\n";
+  }
+  EXPECT_TRUE(memory) << "no cgroup path shows the 64 MiB limit";
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::ListResponse list;
+    ASSERT_TRUE(stub_->List(&ctx, v1::ListRequest(), &list).ok());
+    ASSERT_EQ(list.workloads_size(), 1);
+    EXPECT_TRUE(list.workloads(0).usage().has_memory_working_set_bytes());
+    EXPECT_EQ(list.workloads(0).cgroup_paths_size(), running.cgroup_paths_size());
+  }
+
+  ASSERT_TRUE(Kill(created.id()).ok());
+  Outcome o = WaitFor(created.id());
+  ASSERT_TRUE(o.exited.has_value()) << o.status.error_message();
+  v1::WorkloadInfo exited = StatusOf(created.id());
+  EXPECT_EQ(exited.state(), v1::WORKLOAD_STATE_EXITED);
+  EXPECT_EQ(exited.cgroup_paths_size(), 0);
+  EXPECT_FALSE(exited.has_usage());
+  for (const std::string& path : running.cgroup_paths()) {
+    EXPECT_TRUE(WaitUntil([&] { return ::access(path.c_str(), F_OK) != 0; }, absl::Seconds(2))) << path;
+  }
+}
+
+// Whether `pid` is `ancestor` or one of its descendants (while both run).
+bool SelfOrDescendant(pid_t pid, pid_t ancestor) {
+  for (int depth = 0; pid > 1 && depth < 64; ++depth) {
+    if (pid == ancestor) return true;
+    const std::string stat = test::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || std::sscanf(stat.c_str() + paren + 1, " %*c %d", &pid) != 1) return false;
+  }
+  return pid == ancestor;
+}
+
+struct Notification {
+  std::string text;
+  ucred creds{};
+};
+
+// Receives one datagram with its sender's credentials (SO_PASSCRED) within `timeout`;
+// passed fds (sd_notify_barrier's pipe) are closed, which is the barrier's answer.
+std::optional<Notification> ReceiveNotification(int sock, absl::Duration timeout) {
+  pollfd pfd{sock, POLLIN, 0};
+  if (::poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) != 1) return std::nullopt;
+  char data[4096];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+  iovec iov{data, sizeof(data)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  const ssize_t n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (n < 0) return std::nullopt;
+  Notification note;
+  note.text.assign(data, n);
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET) continue;
+    if (c->cmsg_type == SCM_CREDENTIALS) std::memcpy(&note.creds, CMSG_DATA(c), sizeof(ucred));
+    if (c->cmsg_type == SCM_RIGHTS) {
+      const size_t fds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < fds; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        ::close(fd);
+      }
+    }
+  }
+  return note;
+}
+
+// What svcd does for a level 3-5 service: a host datagram socket (mode 0666; svcd checks
+// the sender itself), a tmpfs on /run, the socket bound onto /run/notify.sock, and
+// NOTIFY_SOCKET pointing there. The service sends READY=1 from inside its view, through
+// its user and network namespaces and its seccomp profile.
+TEST_F(SandboxdTest, AServiceReachesItsNotifySocketFromInsideLevelsThreeToFive) {
+  std::vector<std::vector<std::string>> senders = {{probe(), "notify", "/run/notify.sock", "READY=1"}};
+  if (::access("/usr/bin/systemd-notify", X_OK) == 0) {
+    senders.push_back({"/usr/bin/systemd-notify", "READY=1"});
+  } else {
+    std::cout << "no /usr/bin/systemd-notify: only the probe sends\n";
+  }
+  const std::string dir = root_ / "run/secureos/svcd/notify";
+  test::WriteFileOrDie(dir + "/.keep", "");
+  for (int level : {3, 4, 5}) {
+    for (size_t i = 0; i < senders.size(); ++i) {
+      SCOPED_TRACE(absl::StrCat("level ", level, ", ", senders[i][0]));
+      const std::string path = absl::StrCat(dir, "/l", level, "-", i, ".sock");
+      const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      ASSERT_GE(sock, 0);
+      auto close_sock = absl::MakeCleanup([sock] { ::close(sock); });
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      ASSERT_LT(path.size(), sizeof(addr.sun_path));
+      std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+      ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << path;
+      const int on = 1;
+      ASSERT_EQ(::setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)), 0);
+      ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+
+      v1::RunRequest req;
+      *req.mutable_spec() = Spec(senders[i]);
+      ASSERT_TRUE(ApplyLevelPreset(level, req.mutable_spec()).ok());
+      v1::SandboxSpec* spec = req.mutable_spec();
+      spec->add_env("NOTIFY_SOCKET=/run/notify.sock");
+      BindProbe(spec);
+      v1::MountEntry* run = spec->mutable_filesystem()->add_entries();
+      run->set_kind(v1::MOUNT_KIND_TMPFS);
+      run->set_target("/run");
+      v1::MountEntry* bind = spec->mutable_filesystem()->add_entries();
+      bind->set_kind(v1::MOUNT_KIND_RW_BIND);
+      bind->set_source(path);
+      bind->set_target("/run/notify.sock");
+      req.set_output(v1::OUTPUT_MODE_STREAM);
+
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      auto reader = stub_->Run(&ctx, req);
+      auto cancel = absl::MakeCleanup([&ctx] { ctx.TryCancel(); });
+      v1::RunEvent ev;
+      Outcome o;
+      if (reader->Read(&ev) && ev.has_started()) o.id = ev.started().id();
+      const pid_t pid = ev.has_started() ? ev.started().pid() : -1;
+      std::optional<Notification> ready;
+      bool from_workload = false;
+      if (pid > 0) {
+        for (int k = 0; k < 4 && !ready; ++k) {  // READY=1 (then BARRIER=1 from systemd-notify).
+          std::optional<Notification> note = ReceiveNotification(sock, absl::Seconds(10));
+          if (!note) break;
+          if (note->text.find("READY=1") == std::string::npos) continue;
+          ready = note;
+          // Checked while the sender may still run (the probe is the workload itself).
+          from_workload = SelfOrDescendant(note->creds.pid, pid);
+        }
+      }
+      if (ready && senders[i][0] != probe()) {
+        // systemd-notify then waits on its barrier (BARRIER=1 with a pipe fd): answered by
+        // closing the fd, as the service manager does.
+        (void)ReceiveNotification(sock, absl::Seconds(2));
+      }
+      while (reader->Read(&ev)) {
+        if (ev.has_output()) (ev.output().fd() == 1 ? o.out : o.err) += ev.output().data();
+        if (ev.has_violation()) o.violations.push_back(ev.violation());
+        if (ev.has_exited()) o.exited = ev.exited();
+      }
+      o.status = reader->Finish();
+      std::string violations;
+      for (const auto& v : o.violations) {
+        absl::StrAppend(&violations, v.syscall(), "(", absl::StrJoin(v.args(), ", "), ") (", v.rule(), "); ");
+      }
+      ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+      ASSERT_TRUE(ready.has_value()) << "no READY=1; out: " << o.out << " err: " << o.err
+                                     << " violations: " << violations;
+      EXPECT_EQ(ready->text, "READY=1");
+      EXPECT_TRUE(from_workload || ready->creds.pid == pid)
+          << "sender pid " << ready->creds.pid << ", workload pid " << pid;
+      EXPECT_EQ(ready->creds.uid, 65534u);  // sandboxd's workload uid, whatever the namespace.
+      EXPECT_EQ(o.code(), 0) << o.out << o.err;
+      EXPECT_TRUE(o.violations.empty()) << violations;
+      if (senders[i][0] == probe()) {
+        EXPECT_EQ(o.out, "notify: ok\n");
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -17,6 +17,16 @@ std::string TraceId(const std::string& given) {
   return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen), absl::Uniform<uint64_t>(gen));
 }
 
+// RunRequest and CreateRequest spell their output fields alike.
+template <typename Request>
+OutputRequest Output(const Request& request, v1::OutputMode fallback) {
+  OutputRequest o;
+  o.mode = request.output() == v1::OUTPUT_MODE_UNSPECIFIED ? fallback : request.output();
+  o.stdout_path = request.stdout_path();
+  o.stderr_path = request.stderr_path();
+  return o;
+}
+
 }  // namespace
 
 SandboxdService::SandboxdService(DaemonCore* core, std::unique_ptr<WorkloadRegistry> workloads,
@@ -35,7 +45,8 @@ MethodTable SandboxdService::AccessTable() {
   return t;
 }
 
-absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec, v1::OutputMode output,
+absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec,
+                                                   const OutputRequest& output,
                                                    const Caller& caller, const std::string& trace_id,
                                                    bool one_shot) {
   auto config = core()->config().Get<v1::SandboxdConfig>();
@@ -69,8 +80,7 @@ absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec, 
 grpc::Status SandboxdService::Run(grpc::ServerContext* ctx, const v1::RunRequest* request,
                                   grpc::ServerWriter<v1::RunEvent>* writer) {
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
-  const v1::OutputMode output =
-      request->output() == v1::OUTPUT_MODE_UNSPECIFIED ? v1::OUTPUT_MODE_STREAM : request->output();
+  const OutputRequest output = Output(*request, v1::OUTPUT_MODE_STREAM);
   SECUREOS_ASSIGN_OR_RETURN_GRPC(
       std::string id, Admit(request->spec(), output, caller, TraceId(request->trace_id()), true));
   absl::Status started = workloads_->Start(id);
@@ -87,8 +97,7 @@ grpc::Status SandboxdService::Run(grpc::ServerContext* ctx, const v1::RunRequest
 grpc::Status SandboxdService::Create(grpc::ServerContext* ctx, const v1::CreateRequest* request,
                                      v1::WorkloadInfo* response) {
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
-  const v1::OutputMode output =
-      request->output() == v1::OUTPUT_MODE_UNSPECIFIED ? v1::OUTPUT_MODE_NULL : request->output();
+  const OutputRequest output = Output(*request, v1::OUTPUT_MODE_NULL);
   SECUREOS_ASSIGN_OR_RETURN_GRPC(
       std::string id, Admit(request->spec(), output, caller, TraceId(request->trace_id()), false));
   SECUREOS_ASSIGN_OR_RETURN_GRPC(*response, workloads_->Status(id));

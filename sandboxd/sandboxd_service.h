@@ -11,6 +11,7 @@
 #include "proto/sandboxd.grpc.pb.h"
 #include "sandboxd/capability_authorizer.h"
 #include "sandboxd/filter_cache.h"
+#include "sandboxd/workload_plan.h"
 #include "sandboxd/workload_registry.h"
 
 namespace secureos::sandboxd {
@@ -39,7 +40,7 @@ class SandboxdService : public BasicService<v1::Sandboxd> {
 
  private:
   // Validates, asks capd for kept capabilities, registers; an event says why on refusal.
-  absl::StatusOr<std::string> Admit(const v1::SandboxSpec& spec, v1::OutputMode output,
+  absl::StatusOr<std::string> Admit(const v1::SandboxSpec& spec, const OutputRequest& output,
                                     const Caller& caller, const std::string& trace_id,
                                     bool one_shot);
 

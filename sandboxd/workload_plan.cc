@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/cap_set.h"
 #include "common/field_errors.h"
@@ -231,15 +232,55 @@ void CheckTop(v1::SandboxSpec* spec, WorkloadPlan* plan, FieldErrors* errors) {
   if (spec->timeout_ms() > 0) plan->timeout = absl::Milliseconds(spec->timeout_ms());
 }
 
+void CheckOutputPath(const std::string& path, const char* field, bool files, FieldErrors* errors) {
+  if (!files) {
+    if (!path.empty()) errors->Add(field, "only with output: OUTPUT_MODE_FILES");
+    return;
+  }
+  if (path.empty()) {
+    errors->Add(field, "required with output: OUTPUT_MODE_FILES");
+  } else if (path[0] != '/' || path.find('\0') != std::string::npos) {
+    errors->Add(field, absl::StrCat("must be an absolute host path without NUL bytes, got \"",
+                                    absl::CEscape(path), "\""));
+  }
+}
+
+void CheckOutput(const OutputRequest& output, FieldErrors* errors) {
+  switch (output.mode) {
+    case v1::OUTPUT_MODE_NULL:
+    case v1::OUTPUT_MODE_STREAM:
+    case v1::OUTPUT_MODE_FILES:
+      break;
+    default:
+      errors->Add("output", absl::StrCat("unknown value ", output.mode));
+  }
+  const bool files = output.mode == v1::OUTPUT_MODE_FILES;
+  CheckOutputPath(output.stdout_path, "stdout_path", files, errors);
+  CheckOutputPath(output.stderr_path, "stderr_path", files, errors);
+}
+
+absl::Status OpenStdio(const OutputRequest& output, Stdio* stdio) {
+  switch (output.mode) {
+    case v1::OUTPUT_MODE_STREAM:
+      return OpenStreamedStdio(stdio);
+    case v1::OUTPUT_MODE_FILES:
+      return OpenFileStdio(output.stdout_path, output.stderr_path, stdio);
+    default:
+      return OpenNullStdio(stdio);
+  }
+}
+
 }  // namespace
 
-absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& request, v1::OutputMode output,
+absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& request,
+                                               const OutputRequest& output,
                                                const PlanContext& context, bool one_shot) {
   WorkloadPlan plan;
   plan.spec = request;
   v1::SandboxSpec* spec = &plan.spec;
   FieldErrors errors;
   CheckTop(spec, &plan, &errors);
+  CheckOutput(output, &errors);
   CheckNetwork(spec, &errors);
   CheckIdentity(spec, context, &errors);
   CheckHostname(spec, &errors);
@@ -265,8 +306,7 @@ absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& request, v
   l.die_with_parent = one_shot;
   l.argv.assign(spec->argv().begin(), spec->argv().end());
   l.env.assign(spec->env().begin(), spec->env().end());
-  SECUREOS_RETURN_IF_ERROR(output == v1::OUTPUT_MODE_STREAM ? OpenStreamedStdio(&l.stdio)
-                                                            : OpenNullStdio(&l.stdio));
+  SECUREOS_RETURN_IF_ERROR(OpenStdio(output, &l.stdio));
   return plan;
 }
 

@@ -33,6 +33,13 @@ struct PlanContext {
   FilterCache* filters = nullptr;  // Null: every plan compiles its own filter.
 };
 
+// Where the workload's stdout and stderr go: RunRequest's / CreateRequest's output fields.
+struct OutputRequest {
+  v1::OutputMode mode = v1::OUTPUT_MODE_NULL;  // Never UNSPECIFIED: the service resolves it.
+  std::string stdout_path;                     // OUTPUT_MODE_FILES only.
+  std::string stderr_path;
+};
+
 struct WorkloadPlan {
   v1::SandboxSpec spec;  // As validated, defaults filled in.
   LaunchPlan launch;
@@ -41,9 +48,16 @@ struct WorkloadPlan {
   absl::Duration timeout = absl::InfiniteDuration();
 };
 
-// Validates `spec` and prepares everything (stdio included). `one_shot`: the workload
-// dies with sandboxd (Run); long-lived ones (Create) outlive a daemon restart.
-absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& spec, v1::OutputMode output,
+// Validates `spec` and `output` and prepares everything (stdio included: with
+// OUTPUT_MODE_FILES the files are opened here, on the host, by sandboxd, before any
+// namespace exists; see OpenFileStdio). Output errors name "output", "stdout_path" and
+// "stderr_path": paths without OUTPUT_MODE_FILES, FILES without both paths, relative
+// paths. A file that cannot be opened (a FIFO without a reader: FAILED_PRECONDITION) fails
+// the plan after validation, naming the field and the path. `one_shot`: the workload dies
+// with sandboxd (Run); long-lived ones (Create) outlive a daemon restart, and so do their
+// output files, which they hold open themselves.
+absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& spec,
+                                               const OutputRequest& output,
                                                const PlanContext& context, bool one_shot);
 
 }  // namespace secureos::sandboxd

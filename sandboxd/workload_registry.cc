@@ -618,12 +618,29 @@ v1::WorkloadInfo WorkloadRegistry::InfoLocked(const Workload& w) const {
   info.set_id(w.id);
   info.set_name(w.plan.spec.name());
   info.set_state(w.state);
-  if (w.state == v1::WORKLOAD_STATE_RUNNING) info.set_pid(w.pid);
+  // Launched and watched (Start sets the key under the lock once Launch, which runs without
+  // it, has filled in the pid and the cgroup); Finish takes the cgroup away under the lock.
+  const bool launched = w.state == v1::WORKLOAD_STATE_RUNNING && w.key != 0;
+  if (launched) info.set_pid(w.pid);
   for (const auto& a : w.plan.spec.argv()) info.add_argv(a);
   if (!w.history.empty() && w.history.back().has_exited()) *info.mutable_exited() = w.exit;
   info.set_violations(w.violations);
   *info.mutable_spec() = w.plan.spec;
   info.set_owner_uid(w.owner);
+  if (launched && w.cgroup != nullptr) {
+    // A few small cgroupfs reads under the lock: the cleanup that destroys a cgroup runs
+    // without the lock, but only after Finish took it out of the workload, under the lock.
+    for (const std::string& path : w.cgroup->paths()) info.add_cgroup_paths(path);
+    absl::StatusOr<CgroupStats> stats = w.cgroup->Stats();
+    if (stats.ok()) {
+      v1::Usage* u = info.mutable_usage();
+      if (stats->memory_working_set_bytes) u->set_memory_working_set_bytes(*stats->memory_working_set_bytes);
+      if (stats->memory_peak_bytes) u->set_memory_peak_bytes(*stats->memory_peak_bytes);
+      if (stats->cpu_usage_ns) u->set_cpu_usage_ns(*stats->cpu_usage_ns);
+      if (stats->pids_current) u->set_pids_current(*stats->pids_current);
+      if (stats->oom_kills) u->set_oom_kills(*stats->oom_kills);
+    }
+  }
   return info;
 }
 

@@ -69,6 +69,9 @@ class WorkloadRegistry {
                       const std::function<bool()>& cancelled);
   // Signals the whole workload (every process of its cgroup for SIGKILL).
   absl::Status Kill(const std::string& id, int signal);
+  // One workload, or all of them. A running one carries its pid, its cgroup's leaf
+  // directories (cgroup_paths) and its usage read from the cgroup now (Cgroup::Stats(); a
+  // field the host cannot tell is absent, and so is usage if the cgroup cannot be read).
   absl::StatusOr<v1::WorkloadInfo> Status(const std::string& id) const;
   std::vector<v1::WorkloadInfo> List() const;
 

@@ -152,6 +152,61 @@ constexpr char kStrict[] = R"pb(
     syscalls: "clone"
     args { index: 0 op: OP_MASKED_EQ value: 0x7e020000 value_two: 0 }
   }
+  # sd_notify(3): svcd's level 4-5 services report READY=1, STATUS=... and watchdog pings
+  # as datagrams to the AF_UNIX socket named by $NOTIFY_SOCKET, which svcd binds into the
+  # view. So socket() is allowed for AF_UNIX (1) SOCK_DGRAM (2) only, whatever SOCK_CLOEXEC
+  # or SOCK_NONBLOCK in the type's upper bits; and since that is the only socket the
+  # workload can make (socketpair, accept and every other family stay refused), connect,
+  # sendto and sendmsg are allowed on it without conditions. This reaches no network (path
+  # sockets are found by inode, abstract ones live in the workload's own network
+  # namespace) and no stream service; only datagram sockets visible in the view and
+  # writable by the workload's uid, which svcd's view limits to its notify socket.
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "socket"
+    args { index: 0 op: OP_EQ value: 1 }
+    args { index: 1 op: OP_MASKED_EQ value: 0xf value_two: 2 }
+  }
+  rules { action: SECCOMP_ACTION_ALLOW syscalls: ["connect", "sendto", "sendmsg"] }
+  # libsystemd's sd_notify grows the datagram socket's send buffer first: get/setsockopt
+  # SOL_SOCKET (1) SO_SNDBUF (7), and SO_SNDBUFFORCE (32), which without CAP_NET_ADMIN
+  # fails with EPERM on its own. No other option of any level.
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: ["getsockopt", "setsockopt"]
+    args { index: 1 op: OP_EQ value: 1 }
+    args { index: 2 op: OP_EQ value: 7 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "setsockopt"
+    args { index: 1 op: OP_EQ value: 1 }
+    args { index: 2 op: OP_EQ value: 32 }
+  }
+  # prctl only to read one's own capability state, as systemd's tools (systemd-notify) do
+  # at start: PR_CAPBSET_READ (23), PR_GET_SECUREBITS (27), PR_GET_NO_NEW_PRIVS (39) and
+  # PR_CAP_AMBIENT (47) with PR_CAP_AMBIENT_IS_SET (1). Nothing that changes anything.
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "prctl"
+    args { index: 0 op: OP_EQ value: 23 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "prctl"
+    args { index: 0 op: OP_EQ value: 27 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "prctl"
+    args { index: 0 op: OP_EQ value: 39 }
+  }
+  rules {
+    action: SECCOMP_ACTION_ALLOW
+    syscalls: "prctl"
+    args { index: 0 op: OP_EQ value: 47 }
+    args { index: 1 op: OP_EQ value: 1 }
+  }
 )pb";
 
 constexpr char kUnconfined[] = R"pb(

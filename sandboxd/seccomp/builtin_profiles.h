@@ -13,8 +13,13 @@
 //   strict      A much smaller allowlist: enough for /bin/sh pipelines, coreutils and
 //               `python3 -c` scripts. File I/O, memory, signals, timers, pipes, reading one's
 //               own identity, fork/vfork/clone without namespace flags, wait, exec, exit.
-//               No networking at all (not even AF_UNIX), no SysV/POSIX IPC, no chown, no
-//               setuid family, no prctl, no scheduling changes, no seccomp/Landlock.
+//               No networking: the one socket allowed is an AF_UNIX datagram socket, with
+//               connect, sendto and sendmsg, for sd_notify(3) to the socket svcd binds
+//               into the view (no receiving, no socketpair, no other family), and its
+//               SO_SNDBUF get/setsockopt. No SysV/POSIX IPC, no chown, no setuid family, no
+//               prctl but reading one's own capability state (PR_CAPBSET_READ,
+//               PR_GET_SECUREBITS, PR_GET_NO_NEW_PRIVS, PR_CAP_AMBIENT_IS_SET), no
+//               scheduling changes, no seccomp/Landlock.
 //   unconfined  No filter at all. Only ever used when spelled out.
 //
 // Every profile is further given what sandboxd's launcher needs (compiled_filter.h).

@@ -2,6 +2,8 @@
 
 #include <linux/audit.h>
 #include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <iterator>
@@ -190,6 +192,80 @@ TEST(CompiledFilterTest, LauncherNeedsWinOverTheProfile) {
     EXPECT_EQ(RunProgram(*f, Nr("execve"), args), SECCOMP_RET_ALLOW);
   }
   EXPECT_EQ(RunProgram(*f, Nr("getpid"), other), SECCOMP_RET_ALLOW);
+}
+
+// sd_notify(3) under strict: an AF_UNIX datagram socket, connect, send; nothing else.
+TEST(CompiledFilterTest, StrictAllowsOnlyUnixDatagramSocketsForSdNotify) {
+  auto f = Builtin("strict");
+  ASSERT_NE(f, nullptr);
+  const uint64_t unix_dgram[6] = {AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, 0, 0, 0};
+  const uint64_t unix_dgram_nonblock[6] = {AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, 0, 0, 0};
+  EXPECT_EQ(f->Decide(Nr("socket"), unix_dgram).kind, Decision::kAllow);
+  EXPECT_EQ(f->Decide(Nr("socket"), unix_dgram_nonblock).kind, Decision::kAllow);
+  ExpectProgramAgrees(*f, Nr("socket"), unix_dgram, true);
+  const uint64_t refused[][6] = {
+      {AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0, 0},  // nscd, dbus, docker.sock...
+      {AF_UNIX, SOCK_SEQPACKET, 0, 0, 0, 0},
+      {AF_INET, SOCK_DGRAM, 0, 0, 0, 0},
+      {AF_INET6, SOCK_DGRAM, 0, 0, 0, 0},
+      {AF_NETLINK, SOCK_DGRAM, 0, 0, 0, 0},
+      {AF_UNIX | (1ull << 32), SOCK_DGRAM, 0, 0, 0, 0},  // Junk in the upper bits: refused.
+  };
+  for (const uint64_t* args : refused) {
+    EXPECT_EQ(f->Decide(Nr("socket"), args).kind, Decision::kErrno) << args[0] << " " << args[1];
+    ExpectProgramAgrees(*f, Nr("socket"), args, true);
+  }
+  for (const char* name : {"connect", "sendto", "sendmsg"}) {
+    EXPECT_EQ(f->Decide(Nr(name), kNoArgs).kind, Decision::kAllow) << name;
+    ExpectProgramAgrees(*f, Nr(name), kNoArgs, true);
+  }
+  for (const char* name : {"socketpair", "bind", "listen", "accept4", "recvmsg", "recvfrom", "sendmmsg"}) {
+    EXPECT_EQ(f->Decide(Nr(name), kNoArgs).kind, Decision::kErrno) << name;
+  }
+}
+
+// What libsystemd's sd_notify and systemd's cap_last_cap probe need beyond the socket:
+// SO_SNDBUF(FORCE) and reads of its own capability state, each with exactly those
+// arguments.
+TEST(CompiledFilterTest, StrictAllowsOnlyTheSendBufferOptionAndCapabilityStateReads) {
+  auto f = Builtin("strict");
+  ASSERT_NE(f, nullptr);
+  const uint64_t sndbuf[6] = {3, SOL_SOCKET, SO_SNDBUF, 0, 0, 0};
+  const uint64_t sndbufforce[6] = {3, SOL_SOCKET, SO_SNDBUFFORCE, 0, 0, 0};
+  const uint64_t capbset_read[6] = {PR_CAPBSET_READ, 12, 0, 0, 0, 0};
+  EXPECT_EQ(f->Decide(Nr("getsockopt"), sndbuf).kind, Decision::kAllow);
+  EXPECT_EQ(f->Decide(Nr("setsockopt"), sndbuf).kind, Decision::kAllow);
+  EXPECT_EQ(f->Decide(Nr("setsockopt"), sndbufforce).kind, Decision::kAllow);
+  EXPECT_EQ(f->Decide(Nr("prctl"), capbset_read).kind, Decision::kAllow);
+  for (uint64_t option : {PR_GET_SECUREBITS, PR_GET_NO_NEW_PRIVS}) {
+    const uint64_t args[6] = {option, 0, 0, 0, 0, 0};
+    EXPECT_EQ(f->Decide(Nr("prctl"), args).kind, Decision::kAllow) << option;
+    ExpectProgramAgrees(*f, Nr("prctl"), args, true);
+  }
+  const uint64_t ambient_is_set[6] = {PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 10, 0, 0, 0};
+  EXPECT_EQ(f->Decide(Nr("prctl"), ambient_is_set).kind, Decision::kAllow);
+  const uint64_t ambient_raise[6] = {PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, 10, 0, 0, 0};
+  EXPECT_EQ(f->Decide(Nr("prctl"), ambient_raise).kind, Decision::kErrno);
+  ExpectProgramAgrees(*f, Nr("prctl"), ambient_raise, true);
+  ExpectProgramAgrees(*f, Nr("setsockopt"), sndbuf, true);
+  ExpectProgramAgrees(*f, Nr("prctl"), capbset_read, true);
+  const uint64_t other_opts[][6] = {
+      {3, SOL_SOCKET, SO_PASSCRED, 0, 0, 0},
+      {3, SOL_SOCKET, SO_BINDTODEVICE, 0, 0, 0},
+      {3, 0 /* SOL_IP */, SO_SNDBUF, 0, 0, 0},  // Same number, another level.
+  };
+  for (const uint64_t* args : other_opts) {
+    EXPECT_EQ(f->Decide(Nr("setsockopt"), args).kind, Decision::kErrno) << args[1] << " " << args[2];
+    ExpectProgramAgrees(*f, Nr("setsockopt"), args, true);
+  }
+  const uint64_t getsockopt_force[6] = {3, SOL_SOCKET, SO_SNDBUFFORCE, 0, 0, 0};
+  EXPECT_EQ(f->Decide(Nr("getsockopt"), getsockopt_force).kind, Decision::kErrno);
+  for (uint64_t option : {PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECUREBITS,
+                          PR_SET_MM, PR_SET_PDEATHSIG}) {
+    const uint64_t args[6] = {option, 0, 0, 0, 0, 0};
+    EXPECT_EQ(f->Decide(Nr("prctl"), args).kind, Decision::kErrno) << option;
+    ExpectProgramAgrees(*f, Nr("prctl"), args, true);
+  }
 }
 
 TEST(CompiledFilterTest, UnknownNumbersAreEnosysUnlessTheDefaultAllows) {

@@ -21,6 +21,9 @@
 //   id                     "uid gid"
 //   caps                   the CapEff line of /proc/self/status
 //   bind PORT              bind 127.0.0.1:PORT
+//   notify PATH TEXT       what sd_notify(3) does: an AF_UNIX datagram socket, connect to
+//                          PATH, send TEXT (a service telling svcd "READY=1")
+//   memhold MIB            like memhog, then prints and waits (until killed)
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -33,6 +36,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -179,6 +183,30 @@ int ListenLoopback() {
   return Report("listen_loopback", ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof(a)));
 }
 
+int Notify(const char* path, const char* text) {
+  const int s = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Report("notify", -1);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path, sizeof(a.sun_path) - 1);
+  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return Report("notify", -1);
+  const ssize_t n = ::send(s, text, std::strlen(text), MSG_NOSIGNAL);
+  return Report("notify", n == static_cast<ssize_t>(std::strlen(text)) ? 0 : -1);
+}
+
+int MemHold(int mib) {
+  std::vector<char*> blocks;
+  for (int i = 0; i < mib; ++i) {
+    char* b = static_cast<char*>(std::malloc(1 << 20));
+    if (b == nullptr) return Report("memhold", -1);
+    std::memset(b, 1, 1 << 20);
+    blocks.push_back(b);
+  }
+  std::printf("memhold: touched %d MiB\n", mib);
+  std::fflush(stdout);
+  for (;;) ::pause();
+}
+
 int Write(const char* path) {
   const int fd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Report("write", -1);
@@ -218,6 +246,8 @@ int main(int argc, char** argv) {
   if (cmd == "int80") return Int80();
   if (cmd == "forkbomb") return ForkBomb();
   if (cmd == "memhog") return MemHog(std::atoi(arg));
+  if (cmd == "memhold") return MemHold(std::atoi(arg));
+  if (cmd == "notify" && argc == 4) return Notify(arg, argv[3]);
   if (cmd == "spin") for (volatile unsigned long i = 0;; ++i) {}
   if (cmd == "mkdir") return Report("mkdir", ::mkdir(arg, 0755));
   if (cmd == "caps") {
