@@ -254,7 +254,7 @@ TEST_F(CapdIntegrationTest, FileCapabilityAndSetuidRootBinariesGainNothing) {
 
 TEST_F(CapdIntegrationTest, WithoutAGrantOrWithAnExpiredLeaseNothingRuns) {
   const std::string marker = root_ / "marker";
-  Outcome none = SpawnToEnd(Request("service:nobody-granted", {"/usr/bin/touch", marker}, ""));
+  Outcome none = SpawnToEnd(Request("service:nobody-granted", {"/usr/bin/touch", marker}, "cap_kill"));
   EXPECT_EQ(none.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(none.status.error_message(), HasSubstr("no grant in force for service:nobody-granted"));
   EXPECT_TRUE(none.events.empty());
@@ -272,6 +272,17 @@ TEST_F(CapdIntegrationTest, WithoutAGrantOrWithAnExpiredLeaseNothingRuns) {
 
   RunResult events = test::RunSecctl(root_, {"--json", "events", "capd"});
   EXPECT_THAT(events.out, HasSubstr("EVENT_KIND_CAPABILITY_DENIED"));
+}
+
+// A grant covers capabilities; a process that asks for none needs none (svcd's services
+// without capabilities), and still gets no_new_privs, locked securebits and empty sets.
+TEST_F(CapdIntegrationTest, ASpawnWithoutCapabilitiesNeedsNoGrant) {
+  Outcome o = SpawnToEnd(Request("service:plain", {"/bin/cat", "/proc/self/status"}, ""));
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_EQ(o.code, 0) << o.out;
+  EXPECT_THAT(o.out, HasSubstr("CapEff:\t0000000000000000"));
+  EXPECT_THAT(o.out, HasSubstr("CapBnd:\t0000000000000000"));
+  EXPECT_THAT(o.out, HasSubstr("NoNewPrivs:\t1"));
 }
 
 TEST_F(CapdIntegrationTest, BadRequestsAreInvalidArgumentNamingTheField) {

@@ -328,6 +328,8 @@ absl::StatusOr<CapSet> CapdService::CheckSpawnPolicy(const v1::SpawnRequest& req
   if (!caps.IsSubsetOf(grantable_)) {
     refusal = absl::StrCat(caps.Minus(grantable_).ToString(),
                            " is not in capd's grantable_capabilities");
+  } else if (caps.empty()) {
+    // Nothing to cover: a process without capabilities needs no grant.
   } else if (!grant) {
     refusal = absl::StrCat("no grant in force for ", principal,
                            " (none was made, it was revoked, or its lease expired)");

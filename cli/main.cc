@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/cap_commands.h"
 #include "cli/sandbox_commands.h"
+#include "cli/svc_commands.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "common/paths.h"
@@ -29,7 +30,8 @@ ABSL_FLAG(std::string, root, "",
 ABSL_FLAG(bool, json, false, "Machine-readable JSON output.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "Deadline of each call.");
 ABSL_FLAG(std::string, from, "", "events: first sequence to print (default: oldest held).");
-ABSL_FLAG(bool, follow, false, "events: keep printing new events until interrupted.");
+ABSL_FLAG(bool, follow, false,
+          "events, svc logs (also -f): keep printing new records until interrupted.");
 ABSL_FLAG(std::string, user, "", "cap exec: user name or uid to run as (default: yours).");
 ABSL_FLAG(std::string, group, "", "cap exec: group name or gid (default: the user's).");
 ABSL_FLAG(std::string, groups, "", "cap exec: supplementary groups, comma-separated.");
@@ -48,6 +50,7 @@ ABSL_FLAG(std::vector<std::string>, rw, {}, "sandbox run: host paths bound read-
 ABSL_FLAG(std::vector<std::string>, tmpfs, {}, "sandbox run: empty tmpfs mounts (repeatable).");
 ABSL_FLAG(std::string, learn, "", "sandbox run: learning mode; write the profile it learned here.");
 ABSL_FLAG(std::string, name, "", "sandbox run: a name for the workload.");
+ABSL_FLAG(std::string, tail, "", "svc logs: start this many bytes before the end (64K; default 8192).");
 
 namespace secureos::cli {
 namespace {
@@ -64,8 +67,9 @@ constexpr char kUsage[] =
     "  version                 secctl's own version\n"
     "  cap|sandbox|ctr|svc|monitor status|reload|events\n"
     "                          the same for capd, sandboxd, containerd-lite, svcd, monitord\n"
-    "\n"
-    "capd (cap):\n"
+    "                          (svc status NAME: a service's status, see below)\n";
+
+constexpr char kUsageTail[] =
     "\n"
     "DAEMON is one of capd, sandboxd, containerd-lite, svcd, monitord.\n"
     "\n"
@@ -73,7 +77,15 @@ constexpr char kUsage[] =
     "  secctl --root $PWD/.secureos status\n"
     "  sudo secctl reload capd\n"
     "  secctl --json events monitord --from 1\n"
+    "  sudo secctl svc add web.service && secctl svc status web\n"
+    "  sudo secctl svc logs -f web\n"
     "\n";
+
+// The whole --help text: the general commands, each group's, examples, exit codes.
+std::string Help() {
+  return absl::StrCat(kUsage, "\ncapd (cap):\n", kCapUsage, "\nsandboxd (sandbox):\n",
+                      kSandboxUsage, "\nsvcd (svc):\n", kSvcUsage, kUsageTail, kExitCodeHelp);
+}
 
 std::string GroupDaemon(const std::string& group) {
   if (group == "cap") return "capd";
@@ -92,7 +104,7 @@ bool IsDaemon(const std::string& name) {
 }
 
 int Usage(const std::string& problem) {
-  std::cerr << "secctl: " << problem << "\n\n" << kUsage << kCapUsage << "\nsandboxd (sandbox):\n" << kSandboxUsage << "\n" << kExitCodeHelp;
+  std::cerr << "secctl: " << problem << "\n\n" << Help();
   return kExitUsage;
 }
 
@@ -117,7 +129,8 @@ int RunDaemonCommand(const Options& options, const std::string& command,
   return Usage(absl::StrCat("unknown command \"", command, "\" for ", daemon));
 }
 
-// absl keeps the last of a repeated flag; --ro, --rw and --tmpfs accumulate instead.
+// absl keeps the last of a repeated flag; --ro, --rw and --tmpfs accumulate instead. absl
+// has no one-letter flags: -f (svc logs) is --follow.
 std::vector<std::string> MergeRepeatedFlags(int argc, char** argv, bool* timeout_given) {
   std::vector<std::string> out;
   std::map<std::string, std::vector<std::string>> merged;
@@ -126,6 +139,7 @@ std::vector<std::string> MergeRepeatedFlags(int argc, char** argv, bool* timeout
     std::string a = argv[i];
     if (a == "--") break;
     if (a == "--timeout" || absl::StartsWith(a, "--timeout=")) *timeout_given = true;
+    if (a == "-f") a = "--follow";
     bool taken = false;
     for (const char* name : {"--ro", "--rw", "--tmpfs"}) {
       if (a == name && i + 1 < argc) {
@@ -148,7 +162,7 @@ int Main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--") break;
     if (a == "-h" || a == "--help" || a == "help") {
-      std::cout << kUsage << kCapUsage << "\nsandboxd (sandbox):\n" << kSandboxUsage << "\n" << kExitCodeHelp;
+      std::cout << Help();
       return kExitOk;
     }
   }
@@ -187,7 +201,12 @@ int Main(int argc, char** argv) {
   }
   const std::string daemon = GroupDaemon(command);
   if (!daemon.empty()) {
-    if (rest < 1) return Usage(absl::StrCat(command, ": which command? status, reload or events"));
+    if (rest < 1) {
+      return Usage(absl::StrCat(command, ": which command? status, reload, events",
+                                daemon == "containerd-lite" || daemon == "monitord"
+                                    ? ""
+                                    : " or one of the group's below"));
+    }
     if (daemon == "capd") {
       CapOptions cap{absl::GetFlag(FLAGS_user),      absl::GetFlag(FLAGS_group),
                      absl::GetFlag(FLAGS_groups),    absl::GetFlag(FLAGS_caps),
@@ -216,6 +235,15 @@ int Main(int argc, char** argv) {
       if (RunSandboxCommand(options, sandbox, args[2], sandbox_args, std::cout, std::cerr, &code)) {
         return code;
       }
+    }
+    if (daemon == "svcd") {
+      SvcOptions svc;
+      svc.follow = absl::GetFlag(FLAGS_follow);
+      svc.tail = absl::GetFlag(FLAGS_tail);
+      svc.timeout_given = timeout_given;
+      std::vector<std::string> svc_args(args.begin() + 3, args.end());
+      int code;
+      if (RunSvcCommand(options, svc, args[2], svc_args, std::cout, std::cerr, &code)) return code;
     }
     return RunDaemonCommand(options, args[2], daemon, rest - 1);
   }

@@ -30,5 +30,30 @@ expect 3 '"up":false' -- --root /nonexistent --json status
 expect 3 'is the daemon running' -- --root /nonexistent reload capd
 SECUREOS_ROOT=/nonexistent expect 3 '/nonexistent/run/secureos/svcd.sock' -- svc status
 
+# svc: usage errors name what is missing (exit 2), before any call.
+expect 0 'svc logs NAME \[--follow\|-f\] \[--tail BYTES\]' -- --help
+expect 2 'svc start: needs NAME' -- svc start
+expect 2 'svc stop: too many arguments \(needs only NAME\), got "b"' -- svc stop a b
+expect 2 'svc status: too many arguments' -- svc status web extra
+expect 2 'svc list: takes no arguments' -- svc list web
+expect 2 'svc add: needs FILE' -- svc add
+expect 2 '--tail: a number of bytes' -- svc logs web --tail lots
+# FILE unreadable is a usage error (exit 2) naming the path; FILE not a definition is
+# invalid (exit 5) as FILE:LINE:COLUMN.
+expect 2 "svc add: open $TEST_TMPDIR/missing.service: No such file" -- svc add "$TEST_TMPDIR/missing.service"
+printf 'name: "web"\nlevel: 3\nargv: [ "/bin/true"\n' >"$TEST_TMPDIR/broken.service"
+expect 5 "^secctl: svc add: $TEST_TMPDIR/broken.service:4:1: " -- svc add "$TEST_TMPDIR/broken.service"
+printf 'name: "web"\nlevle: 3\n' >"$TEST_TMPDIR/typo.service"
+expect 5 "svc update: $TEST_TMPDIR/typo.service:2:[0-9]+: .*no field named \"levle\"" -- svc update "$TEST_TMPDIR/typo.service"
+# svc: with no daemon, every call is unavailable (exit 3).
+printf 'name: "web"\nlevel: 3\nargv: "/bin/true"\nuser: "nobody"\n' >"$TEST_TMPDIR/web.service"
+expect 3 'svc add .*web.service: .*is svcd running' -- --root /nonexistent svc add "$TEST_TMPDIR/web.service"
+expect 3 'svc status web: .*is svcd running' -- --root /nonexistent svc status web
+expect 3 'svc start web: ' -- --root /nonexistent svc start web
+expect 3 'svc list: ' -- --root /nonexistent --json svc list
+expect 3 'svc explain web: ' -- --root /nonexistent svc explain web
+expect 3 'svc logs web: .*is svcd running' -- --root /nonexistent svc logs -f web --tail 64K
+expect 3 'svcd +down' -- --root /nonexistent svc status
+
 if ((failures)); then echo "$failures failed"; exit 1; fi
 echo "all passed"

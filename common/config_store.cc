@@ -50,19 +50,19 @@ absl::StatusOr<std::string> ConfigStore::Reload() {
   std::string source;
   SECUREOS_ASSIGN_OR_RETURN(std::unique_ptr<Message> next, ReadCandidate(running.get(), &source));
   std::shared_ptr<const Message> applied(next.release());
-  Observer observer;
+  std::vector<Observer> observers;
   {
     absl::MutexLock lock(&mu_);
     current_ = applied;
-    observer = observer_;
+    observers = observers_;
   }
-  if (observer) observer(*applied);
+  for (const Observer& observer : observers) observer(*applied);
   return source;
 }
 
-void ConfigStore::SetObserver(Observer observer) {
+void ConfigStore::AddObserver(Observer observer) {
   absl::MutexLock lock(&mu_);
-  observer_ = std::move(observer);
+  observers_.push_back(std::move(observer));
 }
 
 std::shared_ptr<const Message> ConfigStore::current() const {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -35,9 +36,10 @@ class ConfigStore {
 
   // Initial load; returns the source read (the path or kEmbedded).
   absl::StatusOr<std::string> Load();
-  // Re-reads; on success the new config is in force and the observer has run.
+  // Re-reads; on success the new config is in force and the observers have run, in the
+  // order they were added.
   absl::StatusOr<std::string> Reload();
-  void SetObserver(Observer observer);
+  void AddObserver(Observer observer);
 
   std::shared_ptr<const google::protobuf::Message> current() const;
   template <typename T>
@@ -58,7 +60,7 @@ class ConfigStore {
   absl::Mutex reload_mu_;  // Serializes Load/Reload so that two reloads cannot interleave.
   mutable absl::Mutex mu_;
   std::shared_ptr<const google::protobuf::Message> current_ ABSL_GUARDED_BY(mu_);
-  Observer observer_ ABSL_GUARDED_BY(mu_);
+  std::vector<Observer> observers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace secureos

@@ -52,7 +52,7 @@ TEST_F(ConfigStoreTest, AnInvalidReloadKeepsTheOldConfiguration) {
   ConfigStore store(path_, kDefault, CapdConfig::default_instance(), Validate);
   ASSERT_TRUE(store.Load().ok());
   int observed = 0;
-  store.SetObserver([&](const google::protobuf::Message&) { ++observed; });
+  store.AddObserver([&](const google::protobuf::Message&) { ++observed; });
   Write(path_, "server { socket_mode: \"0777\" }\n");
   EXPECT_FALSE(store.Reload().ok());
   Write(path_, "server { socket_mode: 0640 garbage }\n");

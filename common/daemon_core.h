@@ -26,6 +26,9 @@ class DaemonCore {
   EventRing& events() { return *events_; }
   const EventRing& events() const { return *events_; }
   const ConfigStore& config() const { return *config_; }
+  // Runs `observer` after every successful reload (Reload RPC or SIGHUP), after the
+  // daemon's own ones.
+  void OnReload(ConfigStore::Observer observer) { config_->AddObserver(std::move(observer)); }
 
   // The caller of this call, or PERMISSION_DENIED (see UdsGrpcServer::Authorize).
   absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase* ctx) const;

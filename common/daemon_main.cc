@@ -133,7 +133,7 @@ int Run(const DaemonSpec& spec, const std::string& root, const std::string& conf
   const ServerConfig server_config = **ServerBlock(*config.current());
   EventRing events(spec.name, server_config.event_ring_capacity());
   AccessPolicy policy(server_config);
-  config.SetObserver([&policy](const Message& applied) { policy.Update(**ServerBlock(applied)); });
+  config.AddObserver([&policy](const Message& applied) { policy.Update(**ServerBlock(applied)); });
   UdsGrpcServer server(&policy, &events);
   DaemonCore core(spec.name, root, &config, &events, &server);
 

@@ -24,7 +24,9 @@ EventRing::EventRing(std::string source, size_t capacity)
 uint64_t EventRing::Publish(Event event) {
   event.set_source(source_);
   event.set_epoch(epoch_);
-  *event.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  // To the nanosecond (protobuf's GetCurrentTime gives whole seconds on this build, too
+  // coarse to measure a restart delay from events).
+  *event.mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(absl::Now()));
   // Build the immutable record outside the lock: only the pointer store is inside.
   auto record = std::make_shared<Event>(std::move(event));
   std::shared_ptr<const Event> evicted;

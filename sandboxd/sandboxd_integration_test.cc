@@ -39,39 +39,12 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using test::Child;
+using test::RemoveCgroupEverywhere;
 using test::SpawnOptions;
 using test::TempRoot;
 
 std::chrono::system_clock::time_point Deadline(int seconds = 30) {
   return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
-}
-
-// Removes <hierarchy>/<rel> and the workload cgroups under it in every hierarchy, killing
-// what still runs there (a test that kills sandboxd leaves its workload's cgroup behind).
-void RemoveCgroupEverywhere(const std::string& rel) {
-  DIR* d = ::opendir("/sys/fs/cgroup");
-  if (d == nullptr) return;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    const std::string parent = absl::StrCat("/sys/fs/cgroup/", e->d_name, "/", rel);
-    if (DIR* leaves = ::opendir(parent.c_str())) {
-      while (dirent* l = ::readdir(leaves)) {
-        if (l->d_type != DT_DIR || l->d_name[0] == '.') continue;
-        const std::string leaf = parent + "/" + l->d_name;
-        for (const auto& line : absl::StrSplit(test::ReadFileOrEmpty(leaf + "/cgroup.procs"), '\n')) {
-          int pid;
-          if (absl::SimpleAtoi(line, &pid)) ::kill(pid, SIGKILL);
-        }
-        for (int i = 0; i < 100 && ::rmdir(leaf.c_str()) != 0 && errno == EBUSY; ++i) {
-          absl::SleepFor(absl::Milliseconds(10));
-        }
-      }
-      ::closedir(leaves);
-    }
-    ::rmdir(parent.c_str());
-    ::rmdir(absl::StrCat("/sys/fs/cgroup/", e->d_name, "/", rel.substr(0, rel.find('/'))).c_str());
-  }
-  ::closedir(d);
 }
 
 struct Outcome {

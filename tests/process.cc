@@ -1,5 +1,6 @@
 #include "tests/process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
@@ -13,7 +14,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
 extern char** environ;
@@ -192,5 +195,32 @@ std::string Runfile(const std::string& rel) {
   if (srcdir == nullptr || ws == nullptr) return rel;
   return absl::StrCat(srcdir, "/", ws, "/", rel);
 }
+
+void RemoveCgroupEverywhere(const std::string& rel) {
+  DIR* d = ::opendir("/sys/fs/cgroup");
+  if (d == nullptr) return;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string parent = absl::StrCat("/sys/fs/cgroup/", e->d_name, "/", rel);
+    if (DIR* leaves = ::opendir(parent.c_str())) {
+      while (dirent* l = ::readdir(leaves)) {
+        if (l->d_type != DT_DIR || l->d_name[0] == '.') continue;
+        const std::string leaf = parent + "/" + l->d_name;
+        for (const auto& line : absl::StrSplit(test::ReadFileOrEmpty(leaf + "/cgroup.procs"), '\n')) {
+          int pid;
+          if (absl::SimpleAtoi(line, &pid)) ::kill(pid, SIGKILL);
+        }
+        for (int i = 0; i < 100 && ::rmdir(leaf.c_str()) != 0 && errno == EBUSY; ++i) {
+          absl::SleepFor(absl::Milliseconds(10));
+        }
+      }
+      ::closedir(leaves);
+    }
+    ::rmdir(parent.c_str());
+    ::rmdir(absl::StrCat("/sys/fs/cgroup/", e->d_name, "/", rel.substr(0, rel.find('/'))).c_str());
+  }
+  ::closedir(d);
+}
+
 
 }  // namespace secureos::test

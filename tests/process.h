@@ -84,6 +84,11 @@ void InstallSecctl(const TempRoot& root);
 void WriteFileOrDie(const std::string& path, const std::string& text, mode_t mode = 0644);
 std::string ReadFileOrEmpty(const std::string& path);
 
+// Removes <hierarchy>/<rel> and the cgroups directly under it in every cgroup hierarchy,
+// SIGKILLing what still runs there (a test that kills a daemon leaves its cgroups behind),
+// then <hierarchy>/<first component of rel> when it is empty.
+void RemoveCgroupEverywhere(const std::string& rel);
+
 // Absolute path of a runfile such as "capd/capd".
 std::string Runfile(const std::string& rel);
 

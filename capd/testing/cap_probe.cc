@@ -29,6 +29,20 @@ int main(int argc, char** argv) {
     std::printf("bind: %s\n", std::strerror(errno));
     return errno == EACCES ? 13 : 1;
   }
+  if (argc == 3 && std::strcmp(argv[1], "serve") == 0) {  // Bind, listen, stay.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[2])));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 1) != 0) {
+      std::printf("serve: %s\n", std::strerror(errno));
+      return errno == EACCES ? 13 : 1;
+    }
+    std::printf("serving\n");
+    std::fflush(stdout);
+    for (;;) ::pause();
+  }
   if (argc == 2 && std::strcmp(argv[1], "securebits") == 0) {
     std::printf("%d\n", ::prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
     return 0;
@@ -51,6 +65,6 @@ int main(int argc, char** argv) {
     ::sleep(static_cast<unsigned>(std::atoi(argv[2])));
     return 0;
   }
-  std::fprintf(stderr, "usage: cap_probe bind PORT | securebits | ids | sleep SECONDS\n");
+  std::fprintf(stderr, "usage: cap_probe bind PORT | serve PORT | securebits | ids | sleep SECONDS\n");
   return 2;
 }

@@ -1,0 +1,55 @@
+// The threads that follow runs to their end over a launcher's streams (launcher.h): one
+// per run, retrying a broken stream with backoff (100 ms doubling to 1 s) until the end is
+// known, cancelled all at once when the launcher goes.
+#ifndef SECUREOS_SVCD_RUN_FOLLOWERS_H_
+#define SECUREOS_SVCD_RUN_FOLLOWERS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "svcd/launcher.h"
+
+namespace secureos::svcd {
+
+class RunFollowers {
+ public:
+  // One try at following: reads until the run's end (its outcome) or until the stream breaks
+  // (nullopt). `ctx` is cancelled when the followers stop.
+  using Attempt = std::function<std::optional<RunOutcome>(grpc::ClientContext* ctx, int attempt)>;
+
+  RunFollowers() = default;
+  // Cancels every stream and joins; OnExit is not called for runs still followed.
+  ~RunFollowers();
+
+  // Follows on a new thread: attempt 0, 1, ... until one returns an outcome, then on_exit.
+  // `first` (may be null) is the context of a stream the caller already opened, used by
+  // attempt 0 and cancelled like the others.
+  void Follow(std::unique_ptr<grpc::ClientContext> first, Attempt attempt, Launcher::OnExit on_exit);
+
+ private:
+  struct Follower {
+    std::thread thread;
+    std::unique_ptr<grpc::ClientContext> ctx ABSL_GUARDED_BY(mu);  // The current attempt's.
+    bool done ABSL_GUARDED_BY(mu) = false;
+    absl::Mutex mu;
+  };
+  void Run(Follower* f, std::unique_ptr<grpc::ClientContext> first, const Attempt& attempt,
+           const Launcher::OnExit& on_exit);
+  bool stopping() const;
+
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::CondVar stop_;
+  std::list<std::unique_ptr<Follower>> followers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace secureos::svcd
+
+#endif  // SECUREOS_SVCD_RUN_FOLLOWERS_H_

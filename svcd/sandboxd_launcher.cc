@@ -1,0 +1,131 @@
+// Launcher for levels 3-5: sandboxd's Create, Start, Wait, Kill and Status.
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/grpc_status.h"
+#include "common/status.h"
+#include "proto/sandboxd.grpc.pb.h"
+#include "svcd/launcher.h"
+#include "svcd/run_followers.h"
+
+namespace secureos::svcd {
+namespace {
+
+using sandboxd::v1::RunEvent;
+using sandboxd::v1::Sandboxd;
+
+constexpr absl::Duration kCallTimeout = absl::Seconds(15);
+
+RunOutcome OutcomeOf(const sandboxd::v1::Exited& e) {
+  RunOutcome o;
+  o.known = e.reason() != sandboxd::v1::EXIT_REASON_UNSPECIFIED && (e.has_code() || e.has_signal());
+  o.has_code = e.has_code();
+  o.code = e.code();
+  o.signal = e.signal();
+  o.reason = o.known ? absl::AsciiStrToLower(absl::StripPrefix(
+                           sandboxd::v1::ExitReason_Name(e.reason()), "EXIT_REASON_"))
+                     : "unknown";
+  o.detail = e.detail();
+  return o;
+}
+
+std::optional<RunOutcome> ReadToExit(grpc::ClientReaderInterface<RunEvent>* reader) {
+  RunEvent ev;
+  std::optional<RunOutcome> exited;
+  while (reader->Read(&ev)) {
+    if (ev.has_exited()) exited = OutcomeOf(ev.exited());
+  }
+  grpc::Status s = reader->Finish();
+  if (exited.has_value()) return exited;
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    RunOutcome gone;
+    gone.reason = "unknown";
+    gone.detail = absl::StrCat("sandboxd no longer knows the workload: ", s.error_message());
+    return gone;
+  }
+  return std::nullopt;
+}
+
+class SandboxdLauncher : public Launcher {
+ public:
+  explicit SandboxdLauncher(const std::string& socket)
+      : stub_(Sandboxd::NewStub(grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()))) {}
+
+  absl::StatusOr<RunHandle> Launch(const LaunchRequest& request, OnExit on_exit) override {
+    sandboxd::v1::WorkloadInfo created;
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+      SECUREOS_RETURN_IF_ERROR(FromGrpcStatus(stub_->Create(&ctx, request.create, &created)));
+    }
+    sandboxd::v1::WorkloadRef ref;
+    ref.set_id(created.id());
+    sandboxd::v1::WorkloadInfo started;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+    SECUREOS_RETURN_IF_ERROR(FromGrpcStatus(stub_->Start(&ctx, ref, &started)));
+    return Follow(started, std::move(on_exit));
+  }
+
+  absl::StatusOr<RunHandle> Adopt(const std::string& id, OnExit on_exit) override {
+    sandboxd::v1::WorkloadRef ref;
+    ref.set_id(id);
+    sandboxd::v1::WorkloadInfo info;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+    SECUREOS_RETURN_IF_ERROR(FromGrpcStatus(stub_->Status(&ctx, ref, &info)));
+    return Follow(info, std::move(on_exit));
+  }
+
+  absl::Status Signal(const std::string& id, int signal) override {
+    sandboxd::v1::KillRequest req;
+    req.set_id(id);
+    req.set_signal(signal);
+    sandboxd::v1::KillResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+    return FromGrpcStatus(stub_->Kill(&ctx, req, &resp));
+  }
+
+  RunUsage Usage(const std::string& id) override {
+    sandboxd::v1::WorkloadRef ref;
+    ref.set_id(id);
+    sandboxd::v1::WorkloadInfo info;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    RunUsage u;
+    if (!stub_->Status(&ctx, ref, &info).ok()) return u;
+    if (info.usage().has_memory_working_set_bytes()) u.memory_bytes = info.usage().memory_working_set_bytes();
+    if (info.usage().has_cpu_usage_ns()) u.cpu_seconds = info.usage().cpu_usage_ns() / 1e9;
+    return u;
+  }
+
+ private:
+  absl::StatusOr<RunHandle> Follow(const sandboxd::v1::WorkloadInfo& info, OnExit on_exit) {
+    RunHandle h{info.id(), info.pid(), {info.cgroup_paths().begin(), info.cgroup_paths().end()}};
+    const std::string id = info.id();
+    followers_.Follow(
+        nullptr,
+        [this, id](grpc::ClientContext* ctx, int) -> std::optional<RunOutcome> {
+          sandboxd::v1::WorkloadRef ref;
+          ref.set_id(id);
+          auto reader = stub_->Wait(ctx, ref);
+          return ReadToExit(reader.get());
+        },
+        std::move(on_exit));
+    return h;
+  }
+
+  std::unique_ptr<Sandboxd::Stub> stub_;
+  RunFollowers followers_;
+};
+
+}  // namespace
+
+std::unique_ptr<Launcher> NewSandboxdLauncher(const std::string& socket) {
+  return std::make_unique<SandboxdLauncher>(socket);
+}
+
+}  // namespace secureos::svcd
