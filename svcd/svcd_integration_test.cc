@@ -319,6 +319,7 @@ TEST_F(SvcdTest, LevelOneBindsPort80WithExactlyItsCapabilityAndLevelFourIsConfin
     EXPECT_THAT(status, HasSubstr(absl::StrCat(set, ":\t0000000000000400"))) << status;
   }
   EXPECT_THAT(status, HasSubstr("NoNewPrivs:\t1"));
+  EXPECT_THAT(status, HasSubstr("Uid:\t65534\t65534\t65534\t65534"));
   ASSERT_TRUE(WaitFor("web1", [](const v1::ServiceStatus& st) { return st.verification().checks_size() > 0; }));
   EXPECT_TRUE(Status("web1").verification().ok()) << Status("web1").verification().DebugString();
   ASSERT_TRUE(WaitFor("web1", [this](const v1::ServiceStatus&) {
@@ -391,7 +392,12 @@ TEST_F(SvcdTest, ServicesSurviveKill9OfSvcdAndAreReadopted) {
   svcd_.reset();
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(::kill(pid, 0), 0) << "the service died with svcd";
+  // Meanwhile an enabled service is installed as a file: the new svcd starts it.
+  test::WriteFileOrDie(root_ / "etc/secureos/services/boot.service",
+                       "name: \"boot\"\nargv: \"/bin/sleep\"\nargv: \"1000\"\nuser: \"nobody\"\nlevel: 2\n"
+                       "enabled: true\n");
   ASSERT_TRUE(StartSvcd());
+  EXPECT_TRUE(WaitFor("boot", [](const v1::ServiceStatus& st) { return st.state() == v1::SERVICE_STATE_RUNNING; }));
   v1::ServiceStatus after = Status("steady");
   EXPECT_EQ(after.state(), v1::SERVICE_STATE_RUNNING);
   EXPECT_EQ(after.pid(), pid);
@@ -401,6 +407,41 @@ TEST_F(SvcdTest, ServicesSurviveKill9OfSvcdAndAreReadopted) {
     return st.state() == v1::SERVICE_STATE_RUNNING && st.pid() != pid && st.pid() > 0;
   }));
   EXPECT_EQ(Status("steady").restarts(), 1u);
+}
+
+// Capabilities without a grant are refused at start; a process that drops what its level
+// promises is reported by verification.
+TEST_F(SvcdTest, AnUngrantedCapabilityIsRefusedAndAMismatchIsAnEvent) {
+  v1::ServiceDefinition ungranted = Def("ungranted", {"/bin/sleep", "1000"});
+  ungranted.set_capabilities("cap_kill");
+  ASSERT_TRUE(Add(ungranted).ok());
+  (void)Start("ungranted");
+  v1::ServiceStatus refused = Status("ungranted");
+  EXPECT_EQ(refused.state(), v1::SERVICE_STATE_FAILED);
+  EXPECT_THAT(refused.result(), HasSubstr("no grant in force for service:ungranted"));
+  EXPECT_EQ(Count(Events("ungranted"), common::v1::EVENT_KIND_SERVICE_START_FAILED), 1);
+
+  ASSERT_EQ(Secctl({"cap", "grant", "service:dropper", "cap_kill"}).exit_code, 0);
+  v1::ServiceDefinition dropper = Def("dropper", {probe(), "drop", "1000"});
+  dropper.set_capabilities("cap_kill");
+  ASSERT_TRUE(Add(dropper).ok());
+  ASSERT_TRUE(Start("dropper").ok());
+  ASSERT_TRUE(WaitFor("dropper", [](const v1::ServiceStatus& st) { return st.verification().checks_size() > 0; }));
+  v1::Verification v = Status("dropper").verification();
+  EXPECT_FALSE(v.ok());
+  bool effective_reported = false;
+  for (const v1::Check& c : v.checks()) {
+    if (c.name() == "capabilities.effective") {
+      effective_reported = !c.ok() && c.expected() == "cap_kill";
+    }
+  }
+  EXPECT_TRUE(effective_reported) << v.DebugString();
+  std::vector<Event> mismatch;
+  for (const Event& e : Events("dropper")) {
+    if (e.kind() == common::v1::EVENT_KIND_SERVICE_VERIFICATION_MISMATCH) mismatch.push_back(e);
+  }
+  ASSERT_EQ(mismatch.size(), 1u);
+  EXPECT_THAT(mismatch[0].service().detail(), HasSubstr("capabilities.effective: expected cap_kill"));
 }
 
 TEST_F(SvcdTest, BadDefinitionsAreRefusedNamingTheField) {
@@ -452,6 +493,11 @@ TEST_F(SvcdTest, LogsAreCapturedAndShownBySecctl) {
   EXPECT_EQ(logs.exit_code, 0) << logs.err;
   EXPECT_THAT(logs.out, HasSubstr("hello from talker\n"));
   EXPECT_THAT(logs.out, HasSubstr("to stderr\n"));
+  v1::ServiceStatus st = Status("talker");
+  EXPECT_TRUE(st.has_memory_bytes());
+  EXPECT_GT(st.memory_bytes(), 0u);
+  EXPECT_TRUE(st.has_cpu_seconds());
+  EXPECT_GT(st.uptime_seconds(), 0);
   test::RunResult status = Secctl({"svc", "status", "talker"});
   EXPECT_THAT(status.out, HasSubstr("running"));
 }
