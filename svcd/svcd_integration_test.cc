@@ -306,9 +306,12 @@ TEST_F(SvcdTest, AMissedWatchdogRestartsAndReadinessGatesDependents) {
   EXPECT_EQ(Status("app").state(), v1::SERVICE_STATE_INACTIVE);
 }
 
-TEST_F(SvcdTest, LevelOneBindsPort80WithExactlyItsCapabilityAndLevelFourIsConfined) {
+TEST_F(SvcdTest, LevelOneBindsAPrivilegedPortWithExactlyItsCapabilityAndLevelFourIsConfined) {
   ASSERT_EQ(Secctl({"cap", "grant", "service:web1", "cap_net_bind_service"}).exit_code, 0);
-  v1::ServiceDefinition l1 = Def("web1", {probe(), "serve", "80"});
+  // A privileged port of its own on the host's loopback (tests run side by side; capd's
+  // binds 80).
+  const std::string port = absl::StrCat(600 + ::getpid() % 400);
+  v1::ServiceDefinition l1 = Def("web1", {probe(), "serve", port});
   l1.set_capabilities("cap_net_bind_service");
   ASSERT_TRUE(Add(l1).ok());
   absl::StatusOr<v1::ServiceStatus> s = Start("web1");
