@@ -53,8 +53,7 @@ struct CapFree {
 };
 
 std::unique_ptr<Capd::Stub> Stub(const Options& o) {
-  return Capd::NewStub(grpc::CreateChannel("unix:" + SocketFor(o, "capd"),
-                                           grpc::InsecureChannelCredentials()));
+  return StubOn<Capd>(o, "capd");
 }
 
 // One unary call to capd with the --timeout deadline.

@@ -3,7 +3,10 @@
 #ifndef SECUREOS_CLI_COMMANDS_H_
 #define SECUREOS_CLI_COMMANDS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -23,6 +26,13 @@ struct Options {
 
 // The socket of `daemon` under the root.
 std::string SocketFor(const Options& options, const std::string& daemon);
+
+// A stub of the gRPC service `Service` on `daemon`'s socket (one channel each).
+template <typename Service>
+std::unique_ptr<typename Service::Stub> StubOn(const Options& options, const std::string& daemon) {
+  return Service::NewStub(
+      grpc::CreateChannel("unix:" + SocketFor(options, daemon), grpc::InsecureChannelCredentials()));
+}
 
 // A message as one line of JSON with the proto's own field names.
 std::string JsonOf(const google::protobuf::Message& m);

@@ -48,8 +48,7 @@ int Fail(std::ostream& err, const std::string& what, const absl::Status& s) {
 using sandboxd::v1::Sandboxd;
 
 std::unique_ptr<Sandboxd::Stub> Stub(const Options& o) {
-  return Sandboxd::NewStub(grpc::CreateChannel("unix:" + SocketFor(o, "sandboxd"),
-                                               grpc::InsecureChannelCredentials()));
+  return StubOn<Sandboxd>(o, "sandboxd");
 }
 
 int Usage(std::ostream& err, const std::string& problem) {

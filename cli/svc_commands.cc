@@ -282,8 +282,7 @@ int Fail(std::ostream& err, const std::string& what, const absl::Status& s) {
 using svcd::v1::Svcd;
 
 std::unique_ptr<Svcd::Stub> Stub(const Options& o) {
-  return Svcd::NewStub(grpc::CreateChannel("unix:" + SocketFor(o, "svcd"),
-                                           grpc::InsecureChannelCredentials()));
+  return StubOn<Svcd>(o, "svcd");
 }
 
 // One unary call to svcd with the --timeout deadline.

@@ -36,24 +36,6 @@ RunOutcome OutcomeOf(const capd::v1::Exited& e) {
   return o;
 }
 
-// Reads `reader` to the exited record; nullopt when the stream ends without one.
-std::optional<RunOutcome> ReadToExit(grpc::ClientReaderInterface<SpawnEvent>* reader) {
-  SpawnEvent ev;
-  std::optional<RunOutcome> exited;
-  while (reader->Read(&ev)) {
-    if (ev.has_exited()) exited = OutcomeOf(ev.exited());
-  }
-  grpc::Status s = reader->Finish();
-  if (exited.has_value()) return exited;
-  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
-    RunOutcome gone;  // capd forgot it: it ended long ago, how is lost.
-    gone.reason = "unknown";
-    gone.detail = absl::StrCat("capd no longer knows the spawn: ", s.error_message());
-    return gone;
-  }
-  return std::nullopt;
-}
-
 class CapdLauncher : public Launcher {
  public:
   explicit CapdLauncher(const std::string& socket)
@@ -108,12 +90,12 @@ class CapdLauncher : public Launcher {
     return [this, id, held](grpc::ClientContext* ctx, int n) -> std::optional<RunOutcome> {
       if (n == 0 && *held != nullptr) {
         std::unique_ptr<grpc::ClientReader<SpawnEvent>> reader = std::move(*held);
-        return ReadToExit(reader.get());
+        return ReadToExit(reader.get(), OutcomeOf, "capd");
       }
       capd::v1::WatchRequest req;
       req.set_id(id);
       auto reader = stub_->Watch(ctx, req);
-      return ReadToExit(reader.get());
+      return ReadToExit(reader.get(), OutcomeOf, "capd");
     };
   }
 

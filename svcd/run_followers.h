@@ -5,11 +5,13 @@
 #define SECUREOS_SVCD_RUN_FOLLOWERS_H_
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include <functional>
 #include <list>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -17,6 +19,29 @@
 #include "svcd/launcher.h"
 
 namespace secureos::svcd {
+
+// Reads a launcher's event stream (capd's SpawnEvent, sandboxd's RunEvent) to its exited
+// record: the outcome `outcome_of` makes of it; NOT_FOUND from the daemon is an outcome too
+// (the run ended so long ago that `daemon` forgot it: how is lost); a stream that breaks
+// before either (the daemon restarted) is nullopt, to be retried.
+template <typename Event, typename OutcomeOf>
+std::optional<RunOutcome> ReadToExit(grpc::ClientReaderInterface<Event>* reader, OutcomeOf outcome_of,
+                                     const char* daemon) {
+  Event ev;
+  std::optional<RunOutcome> exited;
+  while (reader->Read(&ev)) {
+    if (ev.has_exited()) exited = outcome_of(ev.exited());
+  }
+  grpc::Status s = reader->Finish();
+  if (exited.has_value()) return exited;
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    RunOutcome gone;
+    gone.reason = "unknown";
+    gone.detail = std::string(daemon) + " no longer knows the run: " + s.error_message();
+    return gone;
+  }
+  return std::nullopt;
+}
 
 class RunFollowers {
  public:

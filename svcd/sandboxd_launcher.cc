@@ -31,23 +31,6 @@ RunOutcome OutcomeOf(const sandboxd::v1::Exited& e) {
   return o;
 }
 
-std::optional<RunOutcome> ReadToExit(grpc::ClientReaderInterface<RunEvent>* reader) {
-  RunEvent ev;
-  std::optional<RunOutcome> exited;
-  while (reader->Read(&ev)) {
-    if (ev.has_exited()) exited = OutcomeOf(ev.exited());
-  }
-  grpc::Status s = reader->Finish();
-  if (exited.has_value()) return exited;
-  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
-    RunOutcome gone;
-    gone.reason = "unknown";
-    gone.detail = absl::StrCat("sandboxd no longer knows the workload: ", s.error_message());
-    return gone;
-  }
-  return std::nullopt;
-}
-
 class SandboxdLauncher : public Launcher {
  public:
   explicit SandboxdLauncher(const std::string& socket)
@@ -112,7 +95,7 @@ class SandboxdLauncher : public Launcher {
           sandboxd::v1::WorkloadRef ref;
           ref.set_id(id);
           auto reader = stub_->Wait(ctx, ref);
-          return ReadToExit(reader.get());
+          return ReadToExit(reader.get(), OutcomeOf, "sandboxd");
         },
         std::move(on_exit));
     return h;
