@@ -4,7 +4,9 @@
 
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
 #include "google/protobuf/text_format.h"
@@ -111,7 +113,9 @@ void Limits(const ServiceSpec& s, Settings* out) {
   for (const common::v1::Rlimit& r : l.rlimits()) {
     bool from_def = false;
     for (const common::v1::Rlimit& g : given.rlimits()) from_def = from_def || g.resource() == r.resource();
-    out->Add(absl::StrCat("rlimit.", common::v1::RlimitResource_Name(r.resource())), RlimitText(r),
+    out->Add(absl::StrCat("rlimit.", absl::AsciiStrToLower(absl::StripPrefix(
+                                         common::v1::RlimitResource_Name(r.resource()), "RLIMIT_RESOURCE_"))),
+             RlimitText(r),
              from_def ? "definition" : lv);
   }
 }
@@ -125,7 +129,7 @@ void Supervision(const ServiceSpec& s, Settings* out) {
            d.has_restart_backoff() ? "definition" : "svcd");
   out->Add("start_limit", absl::StrCat(s.start_burst, " starts in ", Ms(s.start_interval)),
            d.has_start_limit() ? "definition" : "svcd");
-  out->Add("stop", absl::StrCat(sigabbrev_np(s.stop_signal) ? sigabbrev_np(s.stop_signal) : "?", ", SIGKILL after ",
+  out->Add("stop", absl::StrCat("SIG", sigabbrev_np(s.stop_signal) ? sigabbrev_np(s.stop_signal) : "?", ", SIGKILL after ",
                                 Ms(s.stop_timeout)),
            d.stop_signal().empty() && !d.has_stop_timeout_ms() ? "svcd" : "definition");
   const bool notify = d.readiness() == v1::READINESS_NOTIFY;
