@@ -123,7 +123,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
+#include "containerd-lite/oci_config.h"
 #include "proto/containerd_lite.pb.h"
 #include "proto/oci_spec.pb.h"
 #include "proto/sandboxd.pb.h"
@@ -146,11 +146,8 @@ struct Bundle {
   oci::v1::Spec spec;  // config.json as parsed.
 };
 
-// Parses config.json text. Unknown keys (all of them, at once) are INVALID_ARGUMENT
-// "config.json: <path>: not supported by containerd-lite"; a wrong type names its path
-// with OCI's spelling ("config.json: linux.uidMappings[0].containerID: invalid value -1 for
-// type TYPE_UINT32"); invalid JSON is "config.json: not valid JSON: ...".
-absl::StatusOr<oci::v1::Spec> ParseOciConfig(absl::string_view json);
+// ParseOciConfig(json), which parses config.json text naming every unsupported key, is
+// declared in oci_config.h (included above).
 
 // Reads `<dir>/config.json` and checks what every bundle needs: ociVersion 1.0.x/1.1.x,
 // root.path (relative to `dir` or absolute) a directory, process.args non-empty,

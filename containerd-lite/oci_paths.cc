@@ -1,0 +1,54 @@
+#include "containerd-lite/oci_paths.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status.h"
+
+namespace secureos::ctr {
+
+std::string Quote(absl::string_view s) { return absl::StrCat("\"", absl::CEscape(s), "\""); }
+
+std::string Field(absl::string_view base, int index) { return absl::StrCat(base, "[", index, "]"); }
+
+absl::StatusOr<std::string> RealPath(const std::string& path) {
+  char buf[PATH_MAX];
+  if (::realpath(path.c_str(), buf) == nullptr) return ErrnoToStatus(errno, path);
+  return std::string(buf);
+}
+
+std::optional<std::string> NormalizeAbsolute(absl::string_view text, const std::string& field,
+                                             FieldErrors* errors) {
+  if (text.empty()) {
+    errors->Add(field, "required");
+    return std::nullopt;
+  }
+  if (text[0] != '/') {
+    errors->Add(field, absl::StrCat("must be absolute, got ", Quote(text)));
+    return std::nullopt;
+  }
+  std::vector<absl::string_view> parts;
+  for (absl::string_view part : absl::StrSplit(text, '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    if (part == ".." || part.find('\0') != absl::string_view::npos) {
+      errors->Add(field, absl::StrCat("must not contain \"..\" or NUL bytes, got ", Quote(text)));
+      return std::nullopt;
+    }
+    parts.push_back(part);
+  }
+  return absl::StrCat("/", absl::StrJoin(parts, "/"));
+}
+
+bool IsUnder(absl::string_view path, absl::string_view prefix) {
+  if (prefix == "/") return true;
+  return path == prefix || (absl::StartsWith(path, prefix) && path[prefix.size()] == '/');
+}
+
+}  // namespace secureos::ctr
