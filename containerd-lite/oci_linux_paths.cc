@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/absolute_path.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "containerd-lite/oci_paths.h"
@@ -27,7 +28,7 @@ struct Listed {
 std::optional<Listed> FindListed(const std::string& field, const std::string& text,
                                  absl::string_view nothing_to, const RootfsView& view,
                                  OciReport* report) {
-  std::optional<std::string> path = NormalizeAbsolute(text, field, report->errors());
+  std::optional<std::string> path = NormalizeAbsolutePath(text, field, report->errors());
   if (!path) return std::nullopt;
   if (*path == "/") {
     report->Error(field, "\"/\" is the root: use root.readonly");

@@ -58,7 +58,7 @@ TEST_F(OciLinuxPathsTest, MaskedPaths) {
   google::protobuf::RepeatedPtrField<std::string> paths;
   for (const char* p : {"/etc/passwd", "/lib/", "/lib/nope", "/a/../b"}) *paths.Add() = p;
   TranslateMaskedPaths(paths, View(true), &fs_, &report_);
-  EXPECT_THAT(ErrorOf(report_), HasSubstr("config.json: linux.maskedPaths[3]: must not contain"));
+  EXPECT_THAT(ErrorOf(report_), HasSubstr("config.json: linux.maskedPaths[3]: \"..\" is not allowed"));
   ASSERT_EQ(fs_.entries_size(), 2);
   EXPECT_EQ(fs_.entries(0).kind(), sbx::MOUNT_KIND_FILE);
   EXPECT_EQ(fs_.entries(0).target(), "/etc/passwd");

@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/absolute_path.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
@@ -28,7 +29,7 @@ class MountTranslator {
   // The mount `m`, named `field` ("mounts[3]").
   void Translate(const oci::v1::Mount& m, const std::string& field) {
     std::optional<std::string> dest =
-        NormalizeAbsolute(m.destination(), field + ".destination", report_->errors());
+        NormalizeAbsolutePath(m.destination(), field + ".destination", report_->errors());
     if (!dest) return;
     if (*dest == "/") {
       report_->Error(field + ".destination", "\"/\" is the root: set root.path instead");

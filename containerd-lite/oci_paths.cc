@@ -24,27 +24,6 @@ absl::StatusOr<std::string> RealPath(const std::string& path) {
   return std::string(buf);
 }
 
-std::optional<std::string> NormalizeAbsolute(absl::string_view text, const std::string& field,
-                                             FieldErrors* errors) {
-  if (text.empty()) {
-    errors->Add(field, "required");
-    return std::nullopt;
-  }
-  if (text[0] != '/') {
-    errors->Add(field, absl::StrCat("must be absolute, got ", Quote(text)));
-    return std::nullopt;
-  }
-  std::vector<absl::string_view> parts;
-  for (absl::string_view part : absl::StrSplit(text, '/', absl::SkipEmpty())) {
-    if (part == ".") continue;
-    if (part == ".." || part.find('\0') != absl::string_view::npos) {
-      errors->Add(field, absl::StrCat("must not contain \"..\" or NUL bytes, got ", Quote(text)));
-      return std::nullopt;
-    }
-    parts.push_back(part);
-  }
-  return absl::StrCat("/", absl::StrJoin(parts, "/"));
-}
 
 bool IsUnder(absl::string_view path, absl::string_view prefix) {
   if (prefix == "/") return true;

@@ -22,12 +22,8 @@ std::string Field(absl::string_view base, int index);
 // errno's code and names `path`.
 absl::StatusOr<std::string> RealPath(const std::string& path);
 
-// "/a//b/./c/" -> "/a/b/c". nullopt, with an error added on `field`, when `text` is empty
-// ("required"), relative, or holds a ".." component or a NUL byte.
-std::optional<std::string> NormalizeAbsolute(absl::string_view text, const std::string& field,
-                                             FieldErrors* errors);
-
-// Whether `path` is `prefix` or lies below it (both as NormalizeAbsolute returns them).
+// Whether `path` is `prefix` or lies below it (both as common/absolute_path.h's
+// NormalizeAbsolutePath returns them).
 bool IsUnder(absl::string_view path, absl::string_view prefix);
 
 }  // namespace secureos::ctr

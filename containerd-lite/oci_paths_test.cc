@@ -17,19 +17,6 @@ TEST(OciPathsTest, QuoteAndField) {
   EXPECT_EQ(Field("mounts[2].options", 0), "mounts[2].options[0]");
 }
 
-TEST(OciPathsTest, NormalizeAbsolute) {
-  FieldErrors errors;
-  EXPECT_EQ(NormalizeAbsolute("/a//b/./c/", "f", &errors), std::optional<std::string>("/a/b/c"));
-  EXPECT_EQ(NormalizeAbsolute("/", "f", &errors), std::optional<std::string>("/"));
-  EXPECT_TRUE(errors.empty());
-  EXPECT_EQ(NormalizeAbsolute("", "f", &errors), std::nullopt);
-  EXPECT_EQ(NormalizeAbsolute("a/b", "g", &errors), std::nullopt);
-  EXPECT_EQ(NormalizeAbsolute("/a/../b", "h", &errors), std::nullopt);
-  EXPECT_EQ(errors.ToStatus().message(),
-            "f: required; g: must be absolute, got \"a/b\"; h: must not contain \"..\" or NUL "
-            "bytes, got \"/a/../b\"");
-}
-
 TEST(OciPathsTest, IsUnder) {
   EXPECT_TRUE(IsUnder("/a", "/"));
   EXPECT_TRUE(IsUnder("/a/b", "/a"));

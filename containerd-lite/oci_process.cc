@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/absolute_path.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -32,7 +33,7 @@ constexpr uint64_t kRlimInfinity = ~uint64_t{0};
 // process.cwd, normalized and checked against the view; nullopt when it cannot be used.
 std::optional<std::string> Cwd(const oci::v1::Process& p, const RootfsView& view,
                                OciReport* report) {
-  std::optional<std::string> cwd = NormalizeAbsolute(p.cwd(), "process.cwd", report->errors());
+  std::optional<std::string> cwd = NormalizeAbsolutePath(p.cwd(), "process.cwd", report->errors());
   if (!cwd) return std::nullopt;
   const Lookup found = view.Find(*cwd);
   if (found.state == Lookup::State::kError) {
@@ -52,7 +53,7 @@ void ResolveRelativeProgram(const std::string& program, const std::string& cwd,
                             sbx::SandboxSpec* spec, OciReport* report) {
   FieldErrors ignored;
   std::optional<std::string> abs =
-      NormalizeAbsolute(absl::StrCat(cwd, "/", program), "process.args[0]", &ignored);
+      NormalizeAbsolutePath(absl::StrCat(cwd, "/", program), "process.args[0]", &ignored);
   if (!abs) return;  // CheckArgvEnv reports it.
   spec->set_argv(0, *abs);
   report->Note("process.args[0]",
@@ -76,7 +77,7 @@ void SearchPath(const std::string& program, const google::protobuf::RepeatedPtrF
     if (dir.empty() || dir[0] != '/') continue;
     FieldErrors ignored;
     std::optional<std::string> candidate =
-        NormalizeAbsolute(absl::StrCat(dir, "/", program), "", &ignored);
+        NormalizeAbsolutePath(absl::StrCat(dir, "/", program), "", &ignored);
     if (!candidate) continue;
     const Lookup found = view.Find(*candidate);
     if (found.state == Lookup::State::kFound && found.executable_file) {

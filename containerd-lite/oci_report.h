@@ -29,7 +29,7 @@ class OciReport {
   // `field` is accepted with an approximation: the note "config.json: <field>: <text>".
   void Note(absl::string_view field, absl::string_view text);
 
-  // The errors, for helpers that add to a FieldErrors (NormalizeAbsolute, CheckRlimit).
+  // The errors, for helpers that add to a FieldErrors (NormalizeAbsolutePath, CheckRlimit).
   FieldErrors* errors() { return &errors_; }
 
   // The notes so far, in the order added.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "common/absolute_path.h"
 #include "common/field_errors.h"
 #include "sandboxd/fs/mount_options.h"
 
@@ -27,45 +28,6 @@ constexpr uint64_t kRootTmpfsSize = 1u << 20;
 constexpr uint64_t kDevTmpfsSize = 64u << 10;
 constexpr uint64_t kShmSize = 64u << 20;
 constexpr uint64_t kStagingBaseSize = 1u << 20;
-
-std::string Quote(absl::string_view text) { return absl::StrCat("\"", absl::CEscape(text), "\""); }
-
-// "/a//b/./c/" -> "/a/b/c". Adds an error to `field` and returns nullopt when `text` is not
-// an absolute path without "..".
-std::optional<std::string> NormalizePath(absl::string_view text, const std::string& field,
-                                         FieldErrors* errors) {
-  if (text.empty()) {
-    errors->Add(field, "required");
-    return std::nullopt;
-  }
-  if (text.find('\0') != absl::string_view::npos) {
-    errors->Add(field, "must not contain a NUL byte");
-    return std::nullopt;
-  }
-  if (text[0] != '/') {
-    errors->Add(field, absl::StrCat("must be absolute, got ", Quote(text)));
-    return std::nullopt;
-  }
-  std::vector<absl::string_view> parts;
-  for (absl::string_view part : absl::StrSplit(text, '/', absl::SkipEmpty())) {
-    if (part == ".") continue;
-    if (part == "..") {
-      errors->Add(field, absl::StrCat("\"..\" is not allowed, got ", Quote(text)));
-      return std::nullopt;
-    }
-    if (part.size() > NAME_MAX) {
-      errors->Add(field, absl::StrCat("a component is longer than ", NAME_MAX, " bytes"));
-      return std::nullopt;
-    }
-    parts.push_back(part);
-  }
-  std::string normalized = absl::StrCat("/", absl::StrJoin(parts, "/"));
-  if (normalized.size() >= PATH_MAX) {
-    errors->Add(field, absl::StrCat("longer than ", PATH_MAX - 1, " bytes"));
-    return std::nullopt;
-  }
-  return normalized;
-}
 
 bool IsBind(MountKind kind) {
   return kind == v1::MOUNT_KIND_RO_BIND || kind == v1::MOUNT_KIND_RW_BIND;
@@ -106,7 +68,7 @@ bool PrepareBind(const MountEntry& entry, const std::string& prefix, FsStep* ste
     errors->Add(prefix + ".source", "required for a bind");
     return false;
   }
-  std::optional<std::string> source = NormalizePath(entry.source(), prefix + ".source", errors);
+  std::optional<std::string> source = NormalizeAbsolutePath(entry.source(), prefix + ".source", errors);
   if (!source) return false;
   step->kind = ro ? FsStep::Kind::kRoBind : FsStep::Kind::kRwBind;
   step->source_rel = *source == "/" ? "." : source->substr(1);
@@ -227,7 +189,7 @@ std::optional<FsStep> PrepareEntry(const MountEntry& entry, size_t index, bool p
   const size_t errors_before = errors->errors().size();
   RefuseUnusedFields(entry, prefix, errors);
   FsStep step;
-  std::optional<std::string> target = NormalizePath(entry.target(), prefix + ".target", errors);
+  std::optional<std::string> target = NormalizeAbsolutePath(entry.target(), prefix + ".target", errors);
   if (target && *target == "/") {
     errors->Add(prefix + ".target", "\"/\" cannot be replaced (choose filesystem.root)");
     target.reset();
@@ -276,7 +238,7 @@ absl::StatusOr<FsPlan> BuildFsPlan(const v1::Filesystem& fs, bool pid_namespace,
     plan.steps.push_back(std::move(*step));
   }
   if (!fs.cwd().empty()) {
-    std::optional<std::string> cwd = NormalizePath(fs.cwd(), "filesystem.cwd", &errors);
+    std::optional<std::string> cwd = NormalizeAbsolutePath(fs.cwd(), "filesystem.cwd", &errors);
     if (cwd) plan.cwd = *cwd;
   }
   if (!errors.empty()) return errors.ToStatus();
