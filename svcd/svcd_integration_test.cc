@@ -485,6 +485,45 @@ TEST_F(SvcdTest, BadDefinitionsAreRefusedNamingTheField) {
   EXPECT_EQ(kept.definition().requires_size(), 1);
 }
 
+TEST_F(SvcdTest, UpdateAppliesAtTheNextStartAndRemoveNeedsAStop) {
+  ASSERT_TRUE(Add(Def("svc", {"/bin/sleep", "1000"})).ok());
+  ASSERT_TRUE(Start("svc").ok());
+  const int first = Status("svc").pid();
+  v1::UpdateServiceRequest update;
+  *update.mutable_definition() = Def("svc", {"/bin/sleep", "2000"});
+  v1::ServiceStatus updated;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    ASSERT_TRUE(stub_->UpdateService(&ctx, update, &updated).ok());
+  }
+  EXPECT_EQ(updated.pid(), first);  // Still the old run.
+  EXPECT_THAT(test::ReadFileOrEmpty(root_ / "etc/secureos/services/svc.service"), HasSubstr("2000"));
+  absl::StatusOr<v1::ServiceStatus> restarted = Call(&v1::Svcd::Stub::RestartService, "svc");
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  EXPECT_NE(restarted->pid(), first);
+  EXPECT_THAT(test::ReadFileOrEmpty(absl::StrCat("/proc/", restarted->pid(), "/cmdline")), HasSubstr("2000"));
+
+  v1::RemoveServiceRequest remove;
+  remove.set_name("svc");
+  v1::RemoveServiceResponse removed;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    grpc::Status s = stub_->RemoveService(&ctx, remove, &removed);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(s.error_message(), HasSubstr("stop it first"));
+  }
+  ASSERT_TRUE(Stop("svc").ok());
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    ASSERT_TRUE(stub_->RemoveService(&ctx, remove, &removed).ok());
+  }
+  EXPECT_EQ(::access((root_ / "etc/secureos/services/svc.service").c_str(), F_OK), -1);
+  EXPECT_EQ(Call(&v1::Svcd::Stub::GetStatus, "svc").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(SvcdTest, LogsAreCapturedAndShownBySecctl) {
   v1::ServiceDefinition d = Def("talker", {"/bin/sh", "-c", "echo hello from talker; echo to stderr >&2; exec sleep 1000"});
   ASSERT_TRUE(Add(d).ok());
