@@ -84,7 +84,7 @@ void Confinement(const ServiceSpec& s, const LaunchRequest& r, Settings* out) {
   out->Add("launcher", "sandboxd", lv);
   out->Add("namespaces", absl::StrJoin(ns, " "), o.user_namespace() && level == 3 ? "override" : lv);
   out->Add("root", level >= 5 ? "empty tmpfs with the system directories read-only" : "the host's /, read-only", lv);
-  out->Add("/tmp", "private tmpfs", lv);
+  out->Add("/tmp", level >= 5 ? "none (declare a read-write path for scratch space)" : "private tmpfs", lv);
   out->Add("/run", "private tmpfs (the notify socket only)", "svcd");
   if (!o.read_write_paths().empty()) out->Add("read-write", absl::StrJoin(o.read_write_paths(), " "), "override");
   if (!o.read_only_paths().empty()) out->Add("read-only (more)", absl::StrJoin(o.read_only_paths(), " "), "override");

@@ -158,7 +158,9 @@ LevelExpectations ExpectationsFor(const v1::ServiceDefinition& def, uid_t uid, c
   if (limits.has_pids()) e.pids = limits.pids();
   if (level >= 2) {
     e.new_namespaces.push_back("mnt");
-    e.private_tmp = true;
+    // Level 5's root is an empty tmpfs with no /tmp at all (sandboxd's level preset), which
+    // is stricter than a private one: nothing of the host's /tmp either way.
+    e.private_tmp = level < 5;
     e.read_only_mounts = {"/usr"};
   }
   if (level >= 3) {

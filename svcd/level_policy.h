@@ -12,8 +12,8 @@
 //      with a private /tmp, its own /proc and a minimal /dev, the host's /run hidden, seccomp
 //      "default"; the host's network.
 //   4  + user and network namespaces (loopback only), seccomp "strict".
-//   5  + an empty root holding only the system directories (read-only) and declared paths,
-//      no capabilities at all.
+//   5  + an empty root holding only the system directories (read-only) and declared paths
+//      (no /tmp at all unless declared), no capabilities at all.
 //
 // This library says what a level means (checks, defaults, expectations, explanation);
 // launch_plan turns a service into its launcher's request.

@@ -84,6 +84,11 @@ TEST(LevelPolicy, ExpectationsGrowWithTheLevel) {
   LevelExpectations four = ExpectationsFor(Def("level: 4"), 65534, CapSet());
   EXPECT_THAT(four.new_namespaces, UnorderedElementsAre("mnt", "pid", "ipc", "uts", "user", "net"));
   EXPECT_EQ(four.host_uid, std::nullopt);
+  EXPECT_TRUE(four.private_tmp);
+  // Level 5's root is an empty tmpfs without /tmp: nothing of the host's, no tmpfs to check.
+  LevelExpectations five = ExpectationsFor(Def("level: 5"), 65534, CapSet());
+  EXPECT_FALSE(five.private_tmp);
+  EXPECT_THAT(five.read_only_mounts, ::testing::Contains("/"));
   LevelExpectations three_none = ExpectationsFor(Def("level: 3 overrides { network: NETWORK_NONE }"), 1000, CapSet());
   EXPECT_THAT(three_none.new_namespaces, ::testing::Contains("net"));
 }

@@ -485,6 +485,34 @@ TEST_F(SvcdTest, BadDefinitionsAreRefusedNamingTheField) {
   EXPECT_EQ(kept.definition().requires_size(), 1);
 }
 
+// Every level's promises hold for a running process: svcd's own verification passes at
+// each level (levels 1, 2 and 4 are also checked from /proc by the tests above).
+TEST_F(SvcdTest, EachLevelVerifies) {
+  for (int level : {1, 2, 3, 5}) {
+    SCOPED_TRACE(absl::StrCat("level ", level));
+    const std::string name = absl::StrCat("lvl", level);
+    v1::ServiceDefinition d = Def(name, {"/bin/sleep", "1000"}, level);
+    d.set_stop_timeout_ms(300);  // pid 1 of a pid namespace at 3-5: SIGTERM does nothing to sleep.
+    absl::StatusOr<v1::ServiceStatus> added = Add(d);
+    ASSERT_TRUE(added.ok()) << added.status();
+    absl::StatusOr<v1::ServiceStatus> s = Start(name);
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_EQ(s->state(), v1::SERVICE_STATE_RUNNING) << s->DebugString();
+    ASSERT_TRUE(WaitFor(name, [](const v1::ServiceStatus& st) { return st.verification().checks_size() > 0; }));
+    const v1::Verification v = Status(name).verification();
+    EXPECT_TRUE(v.ok()) << v.DebugString();
+    if (level >= 3) {
+      bool seccomp = false;
+      for (const v1::Check& c : v.checks()) seccomp = seccomp || (c.name() == "seccomp" && c.ok());
+      EXPECT_TRUE(seccomp);
+      EXPECT_THAT(s->backend_id(), HasSubstr("sandboxd:"));
+    } else {
+      EXPECT_THAT(s->backend_id(), HasSubstr("capd:"));
+    }
+    ASSERT_TRUE(Stop(name).ok());
+  }
+}
+
 TEST_F(SvcdTest, UpdateAppliesAtTheNextStartAndRemoveNeedsAStop) {
   ASSERT_TRUE(Add(Def("svc", {"/bin/sleep", "1000"})).ok());
   ASSERT_TRUE(Start("svc").ok());
