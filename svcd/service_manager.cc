@@ -163,7 +163,7 @@ absl::StatusOr<std::unique_ptr<ServiceManager>> ServiceManager::Open(Options opt
   SECUREOS_ASSIGN_OR_RETURN(
       m->notify_, NotifyHub::Start(m->options_.notify_dir,
                                    [raw = m.get()](const NotifyMessage& msg) { raw->OnNotify(msg); }));
-  m->LoadAll();
+  m->Rescan();
   m->timer_ = std::thread([raw = m.get()] { raw->TimerLoop(); });
   v1::RunState state;
   absl::StatusOr<std::string> text = ReadFile(m->options_.state_path);
@@ -213,26 +213,32 @@ std::string ServiceManager::DefinitionPath(const std::string& name) const {
   return absl::StrCat(options_.services_dir, "/", name, kSuffix);
 }
 
-absl::StatusOr<ServiceSpec> ServiceManager::Compile(const v1::ServiceDefinition& def, bool replacing) {
-  SECUREOS_ASSIGN_OR_RETURN(ServiceSpec spec, CompileDefinition(def, options_.policy));
-  SECUREOS_RETURN_IF_ERROR(VerifyPlanMeetsLevel(spec));
+DependencyGraph ServiceManager::GraphLocked() const {
   DependencyGraph graph;
   for (const auto& [name, u] : units_) {
-    if (u->spec == nullptr) continue;
-    graph[name] = EdgesOf(u->spec->def);
+    if (u->spec != nullptr) graph[name] = EdgesOf(u->spec->def);
   }
-  if (!replacing && graph.count(def.name())) {
-    return absl::AlreadyExistsError(absl::StrCat("name: service \"", def.name(), "\" exists (UpdateService replaces it)"));
-  }
+  return graph;
+}
+
+absl::Status ServiceManager::CheckNoCycle(const v1::ServiceDefinition& def) const {
+  DependencyGraph graph = GraphLocked();
   graph[def.name()] = EdgesOf(def);
   if (std::optional<std::vector<std::string>> cycle = FindCycle(graph)) {
     return absl::InvalidArgumentError(
         absl::StrCat("requires: a cycle through requires/after: ", absl::StrJoin(*cycle, " -> ")));
   }
-  return spec;
+  return absl::OkStatus();
 }
 
-void ServiceManager::LoadAll() { Rescan(); }
+absl::StatusOr<ServiceSpec> ServiceManager::Compile(const v1::ServiceDefinition& def, bool replacing) {
+  if (!replacing && units_.count(def.name())) {
+    return absl::AlreadyExistsError(absl::StrCat("name: service \"", def.name(), "\" exists (UpdateService replaces it)"));
+  }
+  SECUREOS_ASSIGN_OR_RETURN(ServiceSpec spec, CompileDefinition(def, options_.policy));
+  SECUREOS_RETURN_IF_ERROR(CheckNoCycle(def));
+  return spec;
+}
 
 void ServiceManager::Rescan() {
   std::set<std::string> on_disk;
@@ -247,7 +253,9 @@ void ServiceManager::Rescan() {
   for (const std::string& name : on_disk) {
     Unit* u = units_.count(name) ? units_[name].get() : nullptr;
     absl::StatusOr<ServiceSpec> loaded = LoadDefinitionFile(DefinitionPath(name), options_.policy);
-    if (loaded.ok()) loaded = Compile(loaded->def, true);
+    if (loaded.ok()) {
+      if (absl::Status cycle = CheckNoCycle(loaded->def); !cycle.ok()) loaded = cycle;
+    }
     if (u == nullptr) {
       auto fresh = std::make_unique<Unit>();
       fresh->name = name;
@@ -359,10 +367,7 @@ absl::StatusOr<v1::ServiceStatus> ServiceManager::Start(const std::string& name)
   {
     absl::MutexLock lock(&mu_);
     if (!units_.count(name)) return absl::NotFoundError(absl::StrCat("name: no service \"", name, "\""));
-    for (const auto& [n, u] : units_) {
-      if (u->spec == nullptr) continue;
-      graph[n] = EdgesOf(u->spec->def);
-    }
+    graph = GraphLocked();
   }
   SECUREOS_ASSIGN_OR_RETURN(std::set<std::string> closure, RequiredClosure(graph, name));
   for (const std::string& dep : StartOrder(graph, closure)) {
@@ -631,10 +636,7 @@ absl::StatusOr<v1::ServiceStatus> ServiceManager::Stop(const std::string& name) 
   {
     absl::MutexLock lock(&mu_);
     if (!units_.count(name)) return absl::NotFoundError(absl::StrCat("name: no service \"", name, "\""));
-    for (const auto& [n, u] : units_) {
-      if (u->spec == nullptr) continue;
-      graph[n] = DependencyEdges{{u->spec->def.requires().begin(), u->spec->def.requires().end()}, {}};
-    }
+    graph = GraphLocked();  // RequiredBy follows requires edges only.
   }
   for (const std::string& dependent : RequiredBy(graph, name)) StopOne(dependent);
   StopOne(name);
@@ -936,10 +938,9 @@ void ServiceManager::StartEnabled() {
     std::set<std::string> enabled;
     {
       absl::MutexLock lock(&mu_);
+      graph = GraphLocked();
       for (const auto& [n, u] : units_) {
-        if (u->spec == nullptr) continue;
-        graph[n] = EdgesOf(u->spec->def);
-        if (u->spec->def.enabled() && u->run == 0) enabled.insert(n);
+        if (u->spec != nullptr && u->spec->def.enabled() && u->run == 0) enabled.insert(n);
       }
     }
     for (const std::string& name : StartOrder(graph, enabled)) {

@@ -37,6 +37,7 @@
 #include "sandboxd/cgroup/cgroup.h"
 #include "sandboxd/cgroup/cgroup_layout.h"
 #include "svcd/definition.h"
+#include "svcd/dependency_graph.h"
 #include "svcd/launcher.h"
 #include "svcd/log_collector.h"
 #include "svcd/notify_hub.h"
@@ -103,9 +104,12 @@ class ServiceManager {
   explicit ServiceManager(Options options);
 
   // Definitions.
-  void LoadAll();
+  // CompileDefinition (which checks the level's plan too), then what needs the other
+  // services: the name is free unless `replacing`, and no requires/after cycle.
   absl::StatusOr<ServiceSpec> Compile(const v1::ServiceDefinition& def, bool replacing)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  DependencyGraph GraphLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckNoCycle(const v1::ServiceDefinition& def) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string DefinitionPath(const std::string& name) const;
 
   // Runs.
