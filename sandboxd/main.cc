@@ -35,6 +35,26 @@ bool ValidCgroupParent(const std::string& p) {
   return true;
 }
 
+// The container range may hold neither root, nor nobody, nor a workload id.
+void ValidateContainerRange(const v1::SandboxdConfig& c, FieldErrors* errors) {
+  if (c.container_id_count() == 0) return;
+  const uint64_t start = c.container_id_start(), end = start + c.container_id_count();
+  const uint64_t wstart = c.workload_uid(), wend = wstart + std::max(1u, c.id_map_count());
+  if (end > 0xffffffffull) {
+    errors->Add("container_id_count", "container_id_start + container_id_count passes the last uid");
+  }
+  for (uint64_t forbidden : {uint64_t{0}, uint64_t{65534}}) {
+    if (forbidden >= start && forbidden < end) {
+      errors->Add("container_id_start", absl::StrCat("the range ", start, "-", end - 1,
+                                                     " contains host id ", forbidden));
+    }
+  }
+  if (start < wend && wstart < end) {
+    errors->Add("container_id_start", absl::StrCat("the range ", start, "-", end - 1,
+                                                   " overlaps workload_uid's ", wstart, "-", wend - 1));
+  }
+}
+
 void Validate(const google::protobuf::Message* running, const google::protobuf::Message& next,
               FieldErrors* errors) {
   const auto& c = static_cast<const v1::SandboxdConfig&>(next);
@@ -45,6 +65,7 @@ void Validate(const google::protobuf::Message* running, const google::protobuf::
   if (uint64_t{c.workload_uid()} + std::max(1u, c.id_map_count()) > 0xffffffffull) {
     errors->Add("id_map_count", "workload_uid + id_map_count passes the last uid");
   }
+  ValidateContainerRange(c, errors);
   if (!ValidCgroupParent(c.cgroup_parent())) {
     errors->Add("cgroup_parent", absl::StrCat("required: a relative path of [A-Za-z0-9._-] "
                                               "components, got \"", c.cgroup_parent(), "\""));

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/grpc_status.h"
@@ -25,6 +26,24 @@ OutputRequest Output(const Request& request, v1::OutputMode fallback) {
   o.stdout_path = request.stdout_path();
   o.stderr_path = request.stderr_path();
   return o;
+}
+
+// Whom capd authorizes a workload's capabilities for.
+absl::StatusOr<std::string> CapabilityPrincipal(const v1::SandboxSpec& spec) {
+  if (spec.principal().empty()) {
+    if (spec.name().empty()) {
+      return absl::InvalidArgumentError(
+          "name: required when capabilities are kept (capd authorizes sandbox:<name>)");
+    }
+    return absl::StrCat("sandbox:", spec.name());
+  }
+  for (absl::string_view kind : {"sandbox:", "container:"}) {
+    if (absl::StartsWith(spec.principal(), kind) && spec.principal().size() > kind.size()) {
+      return spec.principal();
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "principal: must be \"sandbox:NAME\" or \"container:ID\", got \"", spec.principal(), "\""));
 }
 
 }  // namespace
@@ -53,14 +72,15 @@ absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec,
   PlanContext context;
   context.workload_uid = config->workload_uid();
   context.id_map_count = config->id_map_count() == 0 ? 1 : config->id_map_count();
+  context.container_id_start = config->container_id_start();
+  context.container_id_count = config->container_id_count();
   context.filters = &filters_;
   absl::StatusOr<WorkloadPlan> plan = BuildWorkloadPlan(spec, output, context, one_shot);
   absl::Status admitted = plan.status();
   if (admitted.ok() && !spec.capabilities().empty()) {
-    admitted = spec.name().empty()
-                   ? absl::InvalidArgumentError("name: required when capabilities are kept "
-                                                "(capd authorizes sandbox:<name>)")
-                   : authorizer_->Authorize(absl::StrCat("sandbox:", spec.name()), spec.capabilities());
+    absl::StatusOr<std::string> principal = CapabilityPrincipal(spec);
+    admitted = principal.ok() ? authorizer_->Authorize(*principal, spec.capabilities())
+                              : principal.status();
   }
   if (!admitted.ok()) {
     common::v1::Event e;

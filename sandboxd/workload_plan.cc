@@ -84,13 +84,20 @@ void CheckMap(google::protobuf::RepeatedPtrField<v1::IdMapEntry>* map, const cha
     return;
   }
   const uint64_t lo = ctx.workload_uid, hi = lo + ctx.id_map_count;
+  const uint64_t clo = ctx.container_id_start, chi = clo + ctx.container_id_count;
   for (int i = 0; i < map->size(); ++i) {
     const v1::IdMapEntry& e = map->Get(i);
     const std::string f = absl::StrCat(field, "[", i, "]");
     if (e.count() == 0) errors->Add(f + ".count", "must be at least 1");
-    if (e.outside() < lo || uint64_t{e.outside()} + e.count() > hi) {
-      errors->Add(f + ".outside", absl::StrCat("host ids must lie in ", lo, "-", hi - 1,
-                                               " (workload_uid, id_map_count)"));
+    const uint64_t end = uint64_t{e.outside()} + e.count();
+    const bool in_workload = e.outside() >= lo && end <= hi;
+    const bool in_containers = ctx.container_id_count > 0 && e.outside() >= clo && end <= chi;
+    if (!in_workload && !in_containers) {
+      std::string allowed = absl::StrCat(lo, "-", hi - 1, " (workload_uid, id_map_count)");
+      if (ctx.container_id_count > 0) {
+        absl::StrAppend(&allowed, " or ", clo, "-", chi - 1, " (container_id_start, container_id_count)");
+      }
+      errors->Add(f + ".outside", "host ids must lie in " + allowed);
     }
   }
 }

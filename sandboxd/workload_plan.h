@@ -6,7 +6,8 @@
 // - A workload never holds capabilities on the host: kept capabilities need a user
 //   namespace (and capd's authorization, asked by the service).
 // - Host ids a user namespace may map are limited to the configured range
-//   [workload_uid, workload_uid + id_map_count): a caller can never map host root in.
+//   [workload_uid, workload_uid + id_map_count) and the container range (containerd-lite's
+//   pools): a caller can never map host root in.
 // - Without a user namespace the workload runs as a non-root host uid.
 // - RLIMIT_NOFILE always has a hard limit (default 4096); the launch socket sits at that
 //   number (see launcher.h).
@@ -30,6 +31,9 @@ namespace secureos::sandboxd {
 struct PlanContext {
   uint32_t workload_uid = 0;
   uint32_t id_map_count = 1;
+  // SandboxdConfig.container_id_start/count: a second range maps may use (count 0: none).
+  uint32_t container_id_start = 0;
+  uint32_t container_id_count = 0;
   FilterCache* filters = nullptr;  // Null: every plan compiles its own filter.
 };
 

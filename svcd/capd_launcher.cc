@@ -5,7 +5,7 @@
 #include "common/grpc_status.h"
 #include "proto/capd.grpc.pb.h"
 #include "svcd/launcher.h"
-#include "svcd/run_followers.h"
+#include "common/run_followers.h"
 
 namespace secureos::svcd {
 namespace {

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/run_followers.h"
 #include "svcd/launch_plan.h"
 
 namespace secureos::svcd {
@@ -25,17 +26,9 @@ struct RunHandle {
   std::vector<std::string> cgroup_paths;
 };
 
-// How a run ended, as the launching daemon saw it.
-struct RunOutcome {
-  bool known = false;   // False when the launcher could not observe the end.
-  bool has_code = false;
-  int code = 0;
-  int signal = 0;
-  // sandboxd's reason ("exited", "oom", "cpu_limit", "timeout", "seccomp", "killed") or
-  // "exited"/"killed" for capd; "unknown" when not known.
-  std::string reason;
-  std::string detail;   // Human explanation, when the launcher gives one.
-};
+// How a run ended (common/run_followers.h).
+using ::secureos::RunOutcome;
+
 
 // Current use of a run's resources, when the launcher can tell.
 struct RunUsage {

@@ -1,14 +1,13 @@
 // Launcher for levels 3-5: sandboxd's Create, Start, Wait, Kill and Status.
 #include <grpcpp/grpcpp.h>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "common/grpc_status.h"
 #include "common/status.h"
 #include "proto/sandboxd.grpc.pb.h"
 #include "svcd/launcher.h"
-#include "svcd/run_followers.h"
+#include "common/run_followers.h"
+#include "common/sandboxd_outcome.h"
 
 namespace secureos::svcd {
 namespace {
@@ -17,19 +16,6 @@ using sandboxd::v1::RunEvent;
 using sandboxd::v1::Sandboxd;
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(15);
-
-RunOutcome OutcomeOf(const sandboxd::v1::Exited& e) {
-  RunOutcome o;
-  o.known = e.reason() != sandboxd::v1::EXIT_REASON_UNSPECIFIED && (e.has_code() || e.has_signal());
-  o.has_code = e.has_code();
-  o.code = e.code();
-  o.signal = e.signal();
-  o.reason = o.known ? absl::AsciiStrToLower(absl::StripPrefix(
-                           sandboxd::v1::ExitReason_Name(e.reason()), "EXIT_REASON_"))
-                     : "unknown";
-  o.detail = e.detail();
-  return o;
-}
 
 class SandboxdLauncher : public Launcher {
  public:
@@ -95,7 +81,7 @@ class SandboxdLauncher : public Launcher {
           sandboxd::v1::WorkloadRef ref;
           ref.set_id(id);
           auto reader = stub_->Wait(ctx, ref);
-          return ReadToExit(reader.get(), OutcomeOf, "sandboxd");
+          return ReadToExit(reader.get(), SandboxdOutcome, "sandboxd");
         },
         std::move(on_exit));
     return h;

@@ -1,6 +1,6 @@
-#include "svcd/run_followers.h"
+#include "common/run_followers.h"
 
-namespace secureos::svcd {
+namespace secureos {
 
 RunFollowers::~RunFollowers() {
   std::list<std::unique_ptr<Follower>> all;
@@ -25,7 +25,7 @@ bool RunFollowers::stopping() const {
 }
 
 void RunFollowers::Follow(std::unique_ptr<grpc::ClientContext> first, Attempt attempt,
-                          Launcher::OnExit on_exit) {
+                          OnExit on_exit) {
   absl::MutexLock lock(&mu_);
   // Forget the followers that are done.
   for (auto it = followers_.begin(); it != followers_.end();) {
@@ -50,7 +50,7 @@ void RunFollowers::Follow(std::unique_ptr<grpc::ClientContext> first, Attempt at
 }
 
 void RunFollowers::Run(Follower* f, std::unique_ptr<grpc::ClientContext> first, const Attempt& attempt,
-                       const Launcher::OnExit& on_exit) {
+                       const OnExit& on_exit) {
   absl::Duration backoff = absl::Milliseconds(100);
   for (int n = 0;; ++n) {
     {
@@ -77,4 +77,4 @@ void RunFollowers::Run(Follower* f, std::unique_ptr<grpc::ClientContext> first, 
   f->done = true;
 }
 
-}  // namespace secureos::svcd
+}  // namespace secureos
