@@ -5,6 +5,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "capd/principal.h"
 #include "capd/proc_status.h"
@@ -82,6 +83,17 @@ absl::Status ParsePrincipalAndCaps(const std::string& principal_text, const std:
 }
 
 std::string CallerPrincipal(const Caller& caller) { return UidPrincipal(caller.creds.uid); }
+
+}  // namespace
+
+CapSet CapdService::ContainerDefaults(const std::string& principal) const {
+  if (!absl::StartsWith(principal, "container:")) return CapSet();
+  absl::StatusOr<CapSet> d =
+      CapSet::Parse(core()->config().Get<v1::CapdConfig>()->container_default_capabilities());
+  return d.ok() ? *d : CapSet();  // Validated at load.
+}
+
+namespace {
 
 }  // namespace
 
@@ -301,11 +313,16 @@ grpc::Status CapdService::Authorize(grpc::ServerContext* ctx, const v1::Authoriz
     return ToGrpcStatus(s);
   }
   std::optional<GrantRecord> grant = grants_->Find(principal);
-  const CapSet missing = wanted.Minus(grant ? grant->caps : CapSet());
+  const CapSet defaults = ContainerDefaults(principal);
+  const CapSet missing = wanted.Minus(grant ? grant->caps : CapSet()).Minus(defaults);
   response->set_allowed(missing.empty());
   *response->mutable_missing() = ToProto(missing);
   if (missing.empty()) {
-    response->set_rule(absl::StrCat("the grant of ", principal, " covers ", wanted.ToString()));
+    response->set_rule(wanted.IsSubsetOf(defaults)
+                           ? absl::StrCat("container_default_capabilities cover ", wanted.ToString())
+                           : absl::StrCat("the grant of ", principal,
+                                          defaults.empty() ? "" : " and container_default_capabilities",
+                                          " cover ", wanted.ToString()));
     return grpc::Status::OK;
   }
   response->set_rule(grant ? absl::StrCat("the grant of ", principal, " does not cover ",

@@ -50,6 +50,8 @@ class CapdService : public BasicService<v1::Capd> {
                           v1::CheckDriftResponse* response) override;
 
  private:
+  // container_default_capabilities for a "container:ID" principal; empty for the others.
+  CapSet ContainerDefaults(const std::string& principal) const;
   absl::StatusOr<CapSet> CheckSpawnPolicy(const v1::SpawnRequest& request, const CapSet& caps,
                                           const Caller& caller);
   void ApplyRevocation(const GrantRecord& grant, const std::string& why);

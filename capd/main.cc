@@ -29,6 +29,9 @@ void Validate(const google::protobuf::Message* running, const google::protobuf::
                                 c.grantable_capabilities()) {
     errors->Add("grantable_capabilities", "changing it needs a restart");
   }
+  if (absl::StatusOr<CapSet> d = CapSet::Parse(c.container_default_capabilities()); !d.ok()) {
+    errors->Add("container_default_capabilities", d.status().message());
+  }
   if (c.drift_check_interval_seconds() < 1 || c.drift_check_interval_seconds() > 3600) {
     errors->Add("drift_check_interval_seconds",
                 absl::StrCat("required, from 1 to 3600, got ", c.drift_check_interval_seconds()));

@@ -22,6 +22,7 @@
 #include "cli/sandbox_commands.h"
 #include "cli/svc_commands.h"
 #include "cli/commands.h"
+#include "cli/ctr_commands.h"
 #include "cli/exit_codes.h"
 #include "common/paths.h"
 
@@ -41,7 +42,7 @@ ABSL_FLAG(std::string, ttl, "", "cap grant: lease length such as 90s or 1h (defa
 ABSL_FLAG(std::string, on_revoke, "report", "cap grant: report, restart or kill.");
 ABSL_FLAG(int, level, 0, "sandbox run: security level preset 3, 4 or 5 (default: the default workload).");
 ABSL_FLAG(std::string, profile, "", "sandbox run: seccomp profile file (Docker JSON or SeccompProfile).");
-ABSL_FLAG(std::string, net, "", "sandbox run: none, loopback or host.");
+ABSL_FLAG(std::string, net, "", "sandbox run: none, loopback or host; ctr create/run: none or loopback.");
 ABSL_FLAG(std::string, memory, "", "sandbox run: memory limit such as 64M.");
 ABSL_FLAG(std::string, cpus, "", "sandbox run: CPU quota such as 0.5.");
 ABSL_FLAG(int, pids, 0, "sandbox run: process limit.");
@@ -50,6 +51,11 @@ ABSL_FLAG(std::vector<std::string>, rw, {}, "sandbox run: host paths bound read-
 ABSL_FLAG(std::vector<std::string>, tmpfs, {}, "sandbox run: empty tmpfs mounts (repeatable).");
 ABSL_FLAG(std::string, learn, "", "sandbox run: learning mode; write the profile it learned here.");
 ABSL_FLAG(std::string, name, "", "sandbox run: a name for the workload.");
+ABSL_FLAG(std::string, bundle, "", "ctr create/run/check: the OCI bundle directory.");
+ABSL_FLAG(bool, force, false, "ctr delete: kill a running container first.");
+ABSL_FLAG(bool, keep, false, "ctr run: keep the stopped container (default: delete it).");
+ABSL_FLAG(bool, once, false, "ctr stats: one sample, then exit.");
+ABSL_FLAG(std::string, pss_level, "", "ctr check: baseline or restricted (default: the configured level).");
 ABSL_FLAG(std::string, tail, "", "svc logs: start this many bytes before the end (64K; default 8192).");
 
 namespace secureos::cli {
@@ -84,7 +90,7 @@ constexpr char kUsageTail[] =
 // The whole --help text: the general commands, each group's, examples, exit codes.
 std::string Help() {
   return absl::StrCat(kUsage, "\ncapd (cap):\n", kCapUsage, "\nsandboxd (sandbox):\n",
-                      kSandboxUsage, "\nsvcd (svc):\n", kSvcUsage, kUsageTail, kExitCodeHelp);
+                      kSandboxUsage, "\ncontainerd-lite (ctr):\n", kCtrUsage, "\nsvcd (svc):\n", kSvcUsage, kUsageTail, kExitCodeHelp);
 }
 
 std::string GroupDaemon(const std::string& group) {
@@ -203,7 +209,7 @@ int Main(int argc, char** argv) {
   if (!daemon.empty()) {
     if (rest < 1) {
       return Usage(absl::StrCat(command, ": which command? status, reload, events",
-                                daemon == "containerd-lite" || daemon == "monitord"
+                                daemon == "monitord"
                                     ? ""
                                     : " or one of the group's below"));
     }
@@ -235,6 +241,18 @@ int Main(int argc, char** argv) {
       if (RunSandboxCommand(options, sandbox, args[2], sandbox_args, std::cout, std::cerr, &code)) {
         return code;
       }
+    }
+    if (daemon == "containerd-lite") {
+      CtrOptions ctr;
+      ctr.bundle = absl::GetFlag(FLAGS_bundle);
+      ctr.net = absl::GetFlag(FLAGS_net);
+      ctr.force = absl::GetFlag(FLAGS_force);
+      ctr.keep = absl::GetFlag(FLAGS_keep);
+      ctr.once = absl::GetFlag(FLAGS_once);
+      ctr.pss_level = absl::GetFlag(FLAGS_pss_level);
+      std::vector<std::string> ctr_args(args.begin() + 3, args.end());
+      int code;
+      if (RunCtrCommand(options, ctr, args[2], ctr_args, std::cout, std::cerr, &code)) return code;
     }
     if (daemon == "svcd") {
       SvcOptions svc;

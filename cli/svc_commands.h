@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
+#include "cli/human_format.h"
 #include "proto/svcd.pb.h"
 
 namespace secureos::cli {
@@ -37,15 +38,6 @@ bool RunSvcCommand(const Options& options, const SvcOptions& svc, const std::str
 extern const char kSvcUsage[];
 
 // Pure formatting and parsing behind the commands, exposed for svc_commands_test.
-
-// 1024-based with one decimal: "512 B", "1.5 KiB", "64.0 MiB", "2.0 GiB".
-std::string HumanBytes(uint64_t bytes);
-
-// Whole seconds as "0s", "59s", "1m5s", "2h0m7s", "3d4h5m6s".
-std::string HumanDuration(double seconds);
-
-// "SIGKILL" (sigabbrev_np), "signal 77" when the number has no name.
-std::string SignalName(int signal);
 
 // "running", "failed", ... (lowercase, without SERVICE_STATE_); "unknown(N)" otherwise.
 std::string StateName(svcd::v1::ServiceState state);

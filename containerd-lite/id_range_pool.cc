@@ -327,7 +327,7 @@ absl::Status IdRangePool::RestoreFrom(const v1::IdRangesState& state, absl::stri
   return absl::OkStatus();
 }
 
-absl::Status IdRangePool::Save(const std::string& path) const {
+absl::Status IdRangePool::Save(const std::string& path, Durability durability) const {
   absl::MutexLock order(&save_mu_);
   std::string text;
   if (!google::protobuf::TextFormat::PrintToString(Snapshot(), &text)) {
@@ -337,7 +337,8 @@ absl::Status IdRangePool::Save(const std::string& path) const {
   return WriteFileAtomically(
       path, absl::StrCat("# containerd-lite ", IdKindName(kind_),
                          " ranges; written by containerd-lite, do not edit while it runs.\n",
-                         text));
+                         text),
+      0600, durability);
 }
 
 void IdRangePool::Validate(absl::string_view field, const std::vector<IdMapping>& mappings,

@@ -47,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/atomic_file.h"
 #include "proto/id_ranges.pb.h"
 
 namespace secureos {
@@ -201,7 +202,9 @@ class IdRangePool {
   // (WriteFileAtomically, mode 0600), which Load reads back; a name ending in ".json" would be
   // read as JSON, so use another (uid_ranges.textproto). The directory must exist. Concurrent Saves write
   // their snapshots in the order they were taken, so the last one written is the newest.
-  absl::Status Save(const std::string& path) const;
+  // `durability`: kProcessCrash where the ranges describe only live containers (a state
+  // directory on tmpfs, which a reboot empties with them).
+  absl::Status Save(const std::string& path, Durability durability = Durability::kPowerLoss) const;
 
   IdKind kind() const { return kind_; }
   uint32_t range_size() const { return range_size_; }

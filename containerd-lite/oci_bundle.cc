@@ -108,8 +108,9 @@ bool DeclaresUserNamespace(const oci::v1::Spec& spec) {
                      [](const oci::v1::Namespace& n) { return n.type() == "user"; });
 }
 
-absl::StatusOr<sbx::SandboxSpec> ToSandboxSpec(const Bundle& bundle, const IdMapping& uid_map,
-                                               const IdMapping& gid_map,
+absl::StatusOr<sbx::SandboxSpec> ToSandboxSpec(const Bundle& bundle,
+                                               const containerd_lite::v1::IdMapping& uid_map,
+                                               const containerd_lite::v1::IdMapping& gid_map,
                                                std::vector<std::string>* notes) {
   SECUREOS_RETURN_IF_ERROR(CheckIdMapping(uid_map, "uid_map"));
   SECUREOS_RETURN_IF_ERROR(CheckIdMapping(gid_map, "gid_map"));

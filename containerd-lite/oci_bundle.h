@@ -130,9 +130,6 @@
 
 namespace secureos::ctr {
 
-// One range of container ids onto host ids: {container_id, host_id, size}.
-using IdMapping = containerd_lite::v1::IdMapping;
-
 // The largest config.json read.
 inline constexpr size_t kMaxConfigBytes = 4 << 20;
 
@@ -168,8 +165,8 @@ bool DeclaresUserNamespace(const oci::v1::Spec& spec);
 // approximation ("config.json: process.terminal: ..."), in the order met.
 // The result leaves name, timeout_ms, level and learn unset; sandboxd validates it again.
 absl::StatusOr<sandboxd::v1::SandboxSpec> ToSandboxSpec(const Bundle& bundle,
-                                                        const IdMapping& uid_map,
-                                                        const IdMapping& gid_map,
+                                                        const containerd_lite::v1::IdMapping& uid_map,
+                                                        const containerd_lite::v1::IdMapping& gid_map,
                                                         std::vector<std::string>* notes = nullptr);
 
 }  // namespace secureos::ctr

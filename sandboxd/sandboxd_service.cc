@@ -7,16 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/grpc_status.h"
+#include "common/trace_id.h"
 #include "sandboxd/workload_plan.h"
 
 namespace secureos::sandboxd {
 namespace {
-
-std::string TraceId(const std::string& given) {
-  if (!given.empty()) return given;
-  absl::BitGen gen;
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen), absl::Uniform<uint64_t>(gen));
-}
 
 // RunRequest and CreateRequest spell their output fields alike.
 template <typename Request>
@@ -102,7 +97,7 @@ grpc::Status SandboxdService::Run(grpc::ServerContext* ctx, const v1::RunRequest
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
   const OutputRequest output = Output(*request, v1::OUTPUT_MODE_STREAM);
   SECUREOS_ASSIGN_OR_RETURN_GRPC(
-      std::string id, Admit(request->spec(), output, caller, TraceId(request->trace_id()), true));
+      std::string id, Admit(request->spec(), output, caller, TraceIdOr(request->trace_id()), true));
   absl::Status started = workloads_->Start(id);
   absl::Status followed = workloads_->Follow(
       id, [writer](const v1::RunEvent& e) { return writer->Write(e); },
@@ -119,7 +114,7 @@ grpc::Status SandboxdService::Create(grpc::ServerContext* ctx, const v1::CreateR
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
   const OutputRequest output = Output(*request, v1::OUTPUT_MODE_NULL);
   SECUREOS_ASSIGN_OR_RETURN_GRPC(
-      std::string id, Admit(request->spec(), output, caller, TraceId(request->trace_id()), false));
+      std::string id, Admit(request->spec(), output, caller, TraceIdOr(request->trace_id()), false));
   SECUREOS_ASSIGN_OR_RETURN_GRPC(*response, workloads_->Status(id));
   return grpc::Status::OK;
 }

@@ -602,6 +602,20 @@ absl::Status WorkloadRegistry::Kill(const std::string& id, int signal) {
   auto it = workloads_.find(id);
   if (it == workloads_.end()) return absl::NotFoundError(absl::StrCat("id: no workload ", id));
   Workload& w = *it->second;
+  if (w.state == v1::WORKLOAD_STATE_CREATED) {
+    // Never started (an OCI kill of a created container): it ends here, killed.
+    w.state = v1::WORKLOAD_STATE_EXITED;
+    w.exit.set_signal(signal);
+    w.exit.set_reason(v1::EXIT_REASON_KILLED);
+    w.exit.set_detail(absl::StrCat("killed by signal ", signal, " before it started"));
+    w.plan.launch.stdio = Stdio{};  // Its output files: nobody will write them now.
+    v1::RunEvent ev;
+    *ev.mutable_exited() = w.exit;
+    w.history.push_back(ev);
+    exited_order_.push_back(w.id);
+    changed_.SignalAll();
+    return absl::OkStatus();
+  }
   if (w.state != v1::WORKLOAD_STATE_RUNNING || !w.pidfd.valid()) {
     return absl::FailedPreconditionError(absl::StrCat("workload ", id, " is not running"));
   }

@@ -67,7 +67,8 @@ class WorkloadRegistry {
   // and everything was written, or the reader went away.
   absl::Status Follow(const std::string& id, const std::function<bool(const v1::RunEvent&)>& write,
                       const std::function<bool()>& cancelled);
-  // Signals the whole workload (every process of its cgroup for SIGKILL).
+  // Signals the whole workload (every process of its cgroup for SIGKILL). A created one that
+  // never started ends at once (EXITED, reason killed, the signal recorded).
   absl::Status Kill(const std::string& id, int signal);
   // One workload, or all of them. A running one carries its pid, its cgroup's leaf
   // directories (cgroup_paths) and its usage read from the cgroup now (Cgroup::Stats(); a

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/field_errors.h"
+#include "common/signals.h"
 #include "proto/svcd.pb.h"
 #include "svcd/service_spec.h"
 
@@ -31,8 +32,8 @@ struct DefinitionPolicy {
 // [a-z0-9][a-z0-9._-]*, at most 64 bytes.
 bool ValidServiceName(const std::string& name);
 
-// A signal name ("SIGTERM", "TERM", case-insensitive) or number 1-64; nullopt otherwise.
-std::optional<int> ParseSignal(const std::string& text);
+// ParseSignal (common/signals.h) reads stop_signal.
+using ::secureos::ParseSignal;
 
 // Validates and resolves `def`; nullopt with every problem added to `errors` (field paths
 // relative to the definition).
