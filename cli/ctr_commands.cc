@@ -37,6 +37,8 @@ const char kCtrUsage[] =
     "  ctr run ID --bundle DIR [--net none|loopback] [--keep]\n"
     "                          create, start and wait, streaming the output; exits with the\n"
     "                          container's code (128+signal); deleted after unless --keep\n"
+    "  ctr exec ID -- CMD ARGS run CMD in a running container's namespaces, as its process\n"
+    "                          runs; streams the output, exits with CMD's code (admin)\n"
     "  ctr stats ID [--once]   resource use every second (working set, CPU, tasks, OOM kills)\n"
     "  ctr check --bundle DIR [--pss_level baseline|restricted]\n"
     "                          compliance findings without creating anything; exit 0 when\n"
@@ -254,6 +256,28 @@ int Run(const Options& o, const CtrOptions& c, const std::vector<std::string>& a
   return s.ok() ? code : Fail(err, "ctr run", s);
 }
 
+int Exec(const Options& o, const std::vector<std::string>& args, std::ostream& err) {
+  if (args.size() < 2) return Usage(err, "ctr exec: needs ID -- CMD [ARGS]");
+  v1::ExecRequest req;
+  req.set_id(args[0]);
+  for (size_t i = 1; i < args.size(); ++i) req.add_args(args[i]);
+  grpc::ClientContext ctx;  // No deadline: the command runs as long as it runs.
+  auto reader = Stub(o)->Exec(&ctx, req);
+  v1::RunEvent ev;
+  int code = kExitFailed;
+  while (reader->Read(&ev)) {
+    if (ev.has_output()) {
+      WriteAll(ev.output().fd() == 2 ? 2 : 1, ev.output().data());
+    } else if (ev.has_exec_exited()) {
+      const v1::ExecExited& e = ev.exec_exited();
+      code = e.signal() != 0 ? 128 + e.signal() : (e.exit_code() >= 0 ? e.exit_code() : kExitFailed);
+      if (e.reason() != "exited") err << "secctl: ctr exec: " << args[1] << " " << e.detail() << "\n";
+    }
+  }
+  absl::Status s = FromGrpcStatus(reader->Finish());
+  return s.ok() ? code : Fail(err, "ctr exec", s);
+}
+
 int Stats(const Options& o, const CtrOptions& c, const std::vector<std::string>& args,
           std::ostream& out, std::ostream& err) {
   if (args.size() != 1) return Usage(err, "ctr stats: needs ID");
@@ -354,6 +378,7 @@ bool RunCtrCommand(const Options& o, const CtrOptions& c, const std::string& com
   else if (command == "delete") *exit_code = Delete(o, c, args, err);
   else if (command == "list") *exit_code = List(o, args, out, err);
   else if (command == "run") *exit_code = Run(o, c, args, out, err);
+  else if (command == "exec") *exit_code = Exec(o, args, err);
   else if (command == "stats") *exit_code = Stats(o, c, args, out, err);
   else if (command == "check") *exit_code = Check(o, c, args, out, err);
   else return false;

@@ -21,9 +21,9 @@ struct CtrOptions {
   std::string pss_level;  // check: --pss_level baseline|restricted (default: the configured one).
 };
 
-// Returns true when `command` is one of create, start, state, kill, delete, list, run, stats,
-// check, and sets *exit_code. `run` writes the container's output to fds 1 and 2 as it comes
-// and exits with the container's code (128+signal when killed).
+// Returns true when `command` is one of create, start, state, kill, delete, list, run, exec,
+// stats, check, and sets *exit_code. `run` and `exec` write the process's output to fds 1
+// and 2 as it comes and exit with its code (128+signal when killed).
 bool RunCtrCommand(const Options& options, const CtrOptions& ctr, const std::string& command,
                    const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                    int* exit_code);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "common/sandboxd_outcome.h"
 #include "common/status.h"
 #include "containerd-lite/bundle_facts.h"
 #include "containerd-lite/bundle_owner.h"
@@ -619,6 +620,51 @@ absl::Status ContainerManager::Run(const v1::RunRequest& request, const Requeste
   *exited.mutable_exited() = stopped;
   on_event(exited);
   return absl::OkStatus();
+}
+
+absl::Status ContainerManager::Exec(const v1::ExecRequest& request, const Requester& requester,
+                                    const OnRunEvent& on_event, const std::function<bool()>& cancelled) {
+  SECUREOS_ASSIGN_OR_RETURN(v1::ContainerState state, State(request.id()));
+  if (state.status() != v1::CONTAINER_STATUS_RUNNING) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot exec in container ", Quote(request.id()),
+                                                      ": it is ", StatusName(state.status())));
+  }
+  SECUREOS_ASSIGN_OR_RETURN(Bundle bundle, LoadBundle(state.bundle()));
+  SECUREOS_ASSIGN_OR_RETURN(
+      sbx::SandboxSpec program,
+      ExecProgram(bundle, {request.args().begin(), request.args().end()},
+                  {request.env().begin(), request.env().end()}, request.cwd()));
+  sbx::ExecRequest exec;
+  exec.set_id(state.workload_id());
+  *exec.mutable_argv() = program.argv();
+  *exec.mutable_env() = program.env();
+  exec.set_cwd(program.filesystem().cwd());
+  exec.set_trace_id(requester.trace_id);
+  bool reader_gone = false;
+  return options_.runner->Exec(
+      exec,
+      [&](const sbx::RunEvent& e) {
+        v1::RunEvent out;
+        if (e.has_started()) {
+          out.mutable_exec_started()->set_id(request.id());
+          out.mutable_exec_started()->set_pid(e.started().pid());
+          *out.mutable_exec_started()->mutable_args() = program.argv();
+        } else if (e.has_output()) {
+          out.mutable_output()->set_fd(e.output().fd());
+          out.mutable_output()->set_data(e.output().data());
+        } else if (e.has_exited()) {
+          const RunOutcome o = SandboxdOutcome(e.exited());
+          out.mutable_exec_exited()->set_exit_code(o.has_code ? o.code : -1);
+          out.mutable_exec_exited()->set_signal(o.signal);
+          out.mutable_exec_exited()->set_reason(o.reason);
+          out.mutable_exec_exited()->set_detail(o.detail);
+        } else {
+          return true;  // Violations are sandboxd's events.
+        }
+        reader_gone = !on_event(out);
+        return !reader_gone;
+      },
+      [&] { return reader_gone || cancelled(); });
 }
 
 // ---- Thresholds and OOM kills

@@ -91,6 +91,12 @@ class ContainerManager {
   absl::Status Run(const containerd_lite::v1::RunRequest& request, const Requester& requester,
                    const OnRunEvent& on_event, const std::function<bool()>& cancelled);
 
+  // A further process in running container request.id (sandboxd's Exec): exec_started,
+  // output, exec_exited through `on_event`; killed when `cancelled` says so or the reader
+  // goes. args[0] is resolved in the container's view as process.args is.
+  absl::Status Exec(const containerd_lite::v1::ExecRequest& request, const Requester& requester,
+                    const OnRunEvent& on_event, const std::function<bool()>& cancelled);
+
   // One sample of a running container's resource use (FAILED_PRECONDITION otherwise);
   // `previous` (may be null) is the caller's last sample, for cpu_rate.
   absl::StatusOr<containerd_lite::v1::ContainerStats> Sample(

@@ -79,7 +79,11 @@ class FakeRunner : public WorkloadRunner {
     absl::MutexLock lock(&mu_);
     workloads_[id].on_exit = std::move(on_exit);
   }
+  // Run and Exec are streamed by the real sandboxd: containerd_lite_integration_test.
   absl::Status Wait(const std::string&, const OnEvent&, const std::function<bool()>&) override {
+    return absl::UnimplementedError("not in these tests");
+  }
+  absl::Status Exec(const sbx::ExecRequest&, const OnEvent&, const std::function<bool()>&) override {
     return absl::UnimplementedError("not in these tests");
   }
 

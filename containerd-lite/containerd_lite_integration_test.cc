@@ -134,7 +134,7 @@ class ContainerdLiteTest : public ::testing::Test {
     const std::string dir = root_ / ("bundles/" + name);
     const std::string rootfs = dir + "/rootfs";
     test::WriteFileOrDie(rootfs + "/bin/busybox", test::ReadFileOrEmpty("/bin/busybox"), 0755);
-    for (const char* applet : {"sh", "echo", "id", "sleep", "dd", "cat", "ls", "ip", "hostname", "true"}) {
+    for (const char* applet : {"sh", "echo", "id", "sleep", "dd", "cat", "ls", "ip", "hostname", "true", "grep"}) {
       (void)::symlink("busybox", (rootfs + "/bin/" + applet).c_str());
     }
     for (const char* d : {"/proc", "/dev", "/sys", "/tmp", "/etc"}) ::mkdir((rootfs + d).c_str(), 0755);
@@ -461,6 +461,57 @@ TEST_F(ContainerdLiteTest, NoneNetworkHasNoInterfaceUpAndLoopbackHasLo) {
   ASSERT_TRUE(none.status.ok()) << none.status;
   EXPECT_THAT(none.out, HasSubstr("1: lo: <LOOPBACK>")) << none.err;
   EXPECT_THAT(none.out, Not(HasSubstr("2: ")));
+}
+
+TEST_F(ContainerdLiteTest, ExecJoinsTheRunningContainer) {
+  const std::string bundle = Bundle("host", {"sh", "-c", "echo $$ > /dev/shm/first; exec sleep 1000"},
+                                    [](oci::v1::Spec* s) { s->set_hostname("inside"); });
+  ASSERT_TRUE(Create("host", bundle).ok());
+  auto running = Start("host");
+  ASSERT_TRUE(running.ok()) << running.status();
+  // In its pid namespace (it sees pid 1, the container's process), its mount namespace
+  // (the /dev/shm file the first process wrote), its uts namespace, its ids and cgroup.
+  v1::ExecRequest r;
+  r.set_id("host");
+  for (const char* a : {"sh", "-c", "sleep 0.2; cat /dev/shm/first; hostname; id -u; ls /proc | grep -c '^[0-9]'; [ \"$(cat /proc/1/cgroup)\" = \"$(cat /proc/self/cgroup)\" ] && echo same-cgroup"}) {
+    r.add_args(a);
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  auto reader = stub_->Exec(&ctx, r);
+  v1::RunEvent e;
+  std::string out;
+  std::optional<v1::ExecStarted> started;
+  std::optional<v1::ExecExited> exited;
+  while (reader->Read(&e)) {
+    if (e.has_exec_started()) started = e.exec_started();
+    if (e.has_output()) out += e.output().data();
+    if (e.has_exec_exited()) exited = e.exec_exited();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_TRUE(started.has_value());
+  EXPECT_EQ(started->args(0), "/bin/sh");  // Looked up in the container's PATH.
+  ASSERT_TRUE(exited.has_value());
+  EXPECT_EQ(exited->exit_code(), 0) << out;
+  // pid 1 wrote /dev/shm/first; 4 processes: sleep (pid 1), the exec's sh, its ls and grep.
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 5u) << out;
+  EXPECT_EQ(lines[0], "1");
+  EXPECT_EQ(lines[1], "inside");
+  EXPECT_EQ(lines[2], "0");
+  EXPECT_EQ(lines[3], "4");
+  EXPECT_EQ(lines[4], "same-cgroup");
+  const std::string status = test::ReadFileOrEmpty(absl::StrCat("/proc/", started->pid(), "/status"));
+  EXPECT_TRUE(status.empty()) << "the exec'd process ended";
+  // secctl ctr exec, with its exit code; a stopped container refuses.
+  test::RunResult code = test::RunSecctl(root_, {"ctr", "exec", "host", "--", "sh", "-c", "echo via secctl; exit 4"});
+  EXPECT_EQ(code.exit_code, 4) << code.err;
+  EXPECT_EQ(code.out, "via secctl\n");
+  ASSERT_TRUE(Kill("host", SIGKILL).ok());
+  ASSERT_TRUE(WaitFor("host", [](const v1::ContainerState& s) { return s.status() == v1::CONTAINER_STATUS_STOPPED; }).ok());
+  test::RunResult refused = test::RunSecctl(root_, {"ctr", "exec", "host", "--", "true"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.err, HasSubstr("cannot exec in container \"host\": it is stopped"));
 }
 
 TEST_F(ContainerdLiteTest, BundleOfAnotherUserIsRefused) {

@@ -31,7 +31,7 @@ ContainerdLiteService::ContainerdLiteService(DaemonCore* core, std::unique_ptr<C
 
 MethodTable ContainerdLiteService::AccessTable() {
   MethodTable t = BasicMethods();
-  for (const char* admin : {"Create", "Start", "Kill", "Delete", "Run"}) t[admin] = Access::kAdmin;
+  for (const char* admin : {"Create", "Start", "Kill", "Delete", "Run", "Exec"}) t[admin] = Access::kAdmin;
   for (const char* read : {"State", "List", "Stats", "Check"}) t[read] = Access::kRead;
   return t;
 }
@@ -77,6 +77,14 @@ grpc::Status ContainerdLiteService::Run(grpc::ServerContext* ctx, const v1::RunR
                                         grpc::ServerWriter<v1::RunEvent>* writer) {
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
   return ToGrpcStatus(manager_->Run(
+      *request, RequesterOf(caller), [writer](const v1::RunEvent& e) { return writer->Write(e); },
+      [ctx] { return ctx->IsCancelled(); }));
+}
+
+grpc::Status ContainerdLiteService::Exec(grpc::ServerContext* ctx, const v1::ExecRequest* request,
+                                         grpc::ServerWriter<v1::RunEvent>* writer) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  return ToGrpcStatus(manager_->Exec(
       *request, RequesterOf(caller), [writer](const v1::RunEvent& e) { return writer->Write(e); },
       [ctx] { return ctx->IsCancelled(); }));
 }

@@ -17,7 +17,7 @@ class ContainerdLiteService : public BasicService<containerd_lite::v1::Container
   ContainerdLiteService(DaemonCore* core, std::unique_ptr<ContainerManager> manager);
 
   // Read-only: Health, Version, State, List, Stats, Check. Peer: Subscribe. Admin: the rest
-  // (Create, Start, Kill, Delete, Run, Reload).
+  // (Create, Start, Kill, Delete, Run, Exec, Reload).
   static MethodTable AccessTable();
 
   grpc::Status Create(grpc::ServerContext* ctx, const containerd_lite::v1::CreateRequest* request,
@@ -34,6 +34,8 @@ class ContainerdLiteService : public BasicService<containerd_lite::v1::Container
                     containerd_lite::v1::ListResponse* response) override;
   grpc::Status Run(grpc::ServerContext* ctx, const containerd_lite::v1::RunRequest* request,
                    grpc::ServerWriter<containerd_lite::v1::RunEvent>* writer) override;
+  grpc::Status Exec(grpc::ServerContext* ctx, const containerd_lite::v1::ExecRequest* request,
+                    grpc::ServerWriter<containerd_lite::v1::RunEvent>* writer) override;
   grpc::Status Stats(grpc::ServerContext* ctx, const containerd_lite::v1::StatsRequest* request,
                      grpc::ServerWriter<containerd_lite::v1::ContainerStats>* writer) override;
   grpc::Status Check(grpc::ServerContext* ctx, const containerd_lite::v1::CheckRequest* request,

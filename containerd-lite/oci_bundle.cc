@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/fd.h"
 #include "common/status.h"
 #include "containerd-lite/oci_identity.h"
@@ -128,6 +129,37 @@ absl::StatusOr<sbx::SandboxSpec> ToSandboxSpec(const Bundle& bundle,
   TranslateWorkload(oci, view, &spec, &report);
   if (notes != nullptr) *notes = report.TakeNotes();
   SECUREOS_RETURN_IF_ERROR(report.ToStatus());
+  return spec;
+}
+
+absl::StatusOr<sbx::SandboxSpec> ExecProgram(const Bundle& bundle, const std::vector<std::string>& args,
+                                             const std::vector<std::string>& env,
+                                             const std::string& cwd) {
+  if (args.empty()) return absl::InvalidArgumentError("args: required");
+  oci::v1::Process process = bundle.spec.process();
+  process.clear_args();
+  for (const std::string& a : args) process.add_args(a);
+  if (!env.empty()) {
+    process.clear_env();
+    for (const std::string& e : env) process.add_env(e);
+  }
+  if (!cwd.empty()) process.set_cwd(cwd);
+  process.set_terminal(false);
+  OciReport report;
+  sbx::SandboxSpec view_spec;
+  const RootfsView view = TranslateFilesystem(bundle, /*pid_namespace=*/true,
+                                              view_spec.mutable_filesystem(), &report);
+  sbx::SandboxSpec spec;
+  TranslateProcess(process, view, &spec, &report);
+  absl::Status s = report.ToStatus();
+  if (!s.ok()) {
+    // The report names config.json's fields; an exec's are the request's.
+    std::string message(s.message());
+    message = absl::StrReplaceAll(message, {{"config.json: process.args", "args"},
+                                            {"config.json: process.cwd", "cwd"},
+                                            {"config.json: process.env", "env"}});
+    return absl::Status(s.code(), message);
+  }
   return spec;
 }
 

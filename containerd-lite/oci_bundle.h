@@ -169,6 +169,16 @@ absl::StatusOr<sandboxd::v1::SandboxSpec> ToSandboxSpec(const Bundle& bundle,
                                                         const containerd_lite::v1::IdMapping& gid_map,
                                                         std::vector<std::string>* notes = nullptr);
 
+// What an exec into a container of `bundle` runs, as SandboxSpec argv, env and
+// filesystem.cwd: `args` with args[0] made absolute as process.args is (looked up in the PATH
+// of the environment, inside the container's view), `env` (empty: process.env), `cwd`
+// (empty: process.cwd; must be a directory of the view). Errors name the ExecRequest field
+// ("args[0]: ...", "cwd: ...").
+absl::StatusOr<sandboxd::v1::SandboxSpec> ExecProgram(const Bundle& bundle,
+                                                      const std::vector<std::string>& args,
+                                                      const std::vector<std::string>& env,
+                                                      const std::string& cwd);
+
 }  // namespace secureos::ctr
 
 #endif  // SECUREOS_CONTAINERD_LITE_OCI_BUNDLE_H_

@@ -56,8 +56,23 @@ class SandboxdRunner : public WorkloadRunner {
 
   absl::Status Wait(const std::string& id, const OnEvent& on_event,
                     const std::function<bool()>& cancelled) override {
+    return ReadStream([&](grpc::ClientContext* ctx) { return stub_->Wait(ctx, Ref(id)); }, on_event,
+                      cancelled);
+  }
+
+  absl::Status Exec(const sbx::ExecRequest& request, const OnEvent& on_event,
+                    const std::function<bool()>& cancelled) override {
+    return ReadStream([&](grpc::ClientContext* ctx) { return stub_->Exec(ctx, request); }, on_event,
+                      cancelled);
+  }
+
+ private:
+  // Reads a RunEvent stream to its exited record (OK), until on_event says stop, or until
+  // `cancelled` says so: a watcher polls it every 100 ms and cancels the call, since a reader
+  // blocked in Read cannot look.
+  template <typename Open>
+  absl::Status ReadStream(Open open, const OnEvent& on_event, const std::function<bool()>& cancelled) {
     grpc::ClientContext ctx;
-    // A reader blocked in Read cannot look at `cancelled`: a watcher cancels the call.
     absl::Notification finished;
     std::thread watcher([&] {
       while (!finished.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
@@ -67,7 +82,7 @@ class SandboxdRunner : public WorkloadRunner {
         }
       }
     });
-    auto reader = stub_->Wait(&ctx, Ref(id));
+    auto reader = open(&ctx);
     sbx::RunEvent event;
     bool exited = false;
     while (reader->Read(&event)) {
@@ -81,11 +96,10 @@ class SandboxdRunner : public WorkloadRunner {
     finished.Notify();
     watcher.join();
     if (exited) return absl::OkStatus();
-    if (s.ok()) return absl::UnavailableError("sandboxd ended the Wait stream before the exit");
+    if (s.ok()) return absl::UnavailableError("sandboxd ended the stream before the exit");
     return FromGrpcStatus(s);
   }
 
- private:
   static sbx::WorkloadRef Ref(const std::string& id) {
     sbx::WorkloadRef ref;
     ref.set_id(id);

@@ -40,6 +40,11 @@ class WorkloadRunner {
   // OK once the exited record was read.
   virtual absl::Status Wait(const std::string& id, const OnEvent& on_event,
                             const std::function<bool()>& cancelled) = 0;
+
+  // sandboxd's Exec, read like Wait: started, output, exited; sandboxd kills the process
+  // when the stream is cancelled.
+  virtual absl::Status Exec(const sandboxd::v1::ExecRequest& request, const OnEvent& on_event,
+                            const std::function<bool()>& cancelled) = 0;
 };
 
 // Over sandboxd's Unix socket.

@@ -16,11 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status.h"
 #include "sandboxd/seccomp/listener_handoff.h"
 
@@ -81,6 +83,9 @@ void ResetSignals(int sock) {
   if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) Fail(sock, "reset signal mask");
 }
 
+// The namespaces the child is in once set up: its own new ones, or those it joins.
+uint64_t Namespaces(const LaunchPlan& p) { return p.clone_flags | p.join_flags; }
+
 void DropPrivileges(const LaunchPlan& p, int sock) {
   if (::syscall(SYS_setgroups, 0, nullptr) != 0) Fail(sock, "setgroups");
   // Both need CAP_SETPCAP in the child's user namespace: a new user namespace gives it, the
@@ -89,7 +94,7 @@ void DropPrivileges(const LaunchPlan& p, int sock) {
   // effective and ambient sets, and no_new_privs keeps exec from granting anything (setuid
   // and file capabilities are ignored), so the bounding set left as sandboxd's has nothing
   // to bound.
-  if (p.clone_flags & CLONE_NEWUSER) {
+  if (Namespaces(p) & CLONE_NEWUSER) {
     const int bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
                      SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
     if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) Fail(sock, "securebits");
@@ -126,9 +131,15 @@ void DieWithParent(int sock) {
 [[noreturn]] void RunChild(const LaunchPlan& p, int sock) {
   char go;
   if (::recv(sock, &go, 1, 0) != 1) ::_exit(127);  // The parent gave up on us.
+  // setns with a pidfd joins several at once, the user namespace first (its capabilities
+  // then allow the others). The pid namespace is already the child's own (see Launch).
+  if (p.join_pidfd >= 0 &&
+      ::setns(p.join_pidfd, static_cast<int>(p.join_flags & ~uint64_t{CLONE_NEWPID})) != 0) {
+    Fail(sock, "join the workload's namespaces");
+  }
   ResetSignals(sock);
   if (::setsid() < 0) Fail(sock, "setsid");
-  if (p.clone_flags & CLONE_NEWUSER) {
+  if (Namespaces(p) & CLONE_NEWUSER) {
     // Become the workload's (mapped) ids now: until then the child's ids are unmapped in
     // its namespace and the kernel refuses to create files for it (EOVERFLOW). Its
     // capabilities there stay: they are only cleared on leaving the namespace's uid 0,
@@ -291,6 +302,35 @@ pid_t StartChild(const ChildStart& start, ChildStack& stack, int* pidfd) {
   return static_cast<pid_t>(pid);
 }
 
+// Where this thread's children are born: the joined workload's pid namespace from Enter
+// to Leave (setns(CLONE_NEWPID) changes only pid_for_children, and is allowed in a
+// multi-threaded process), so that an exec'd process is inside the workload's pid
+// namespace like everything else the workload runs.
+class PidNamespaceForChildren {
+ public:
+  static absl::StatusOr<PidNamespaceForChildren> Enter(const LaunchPlan& plan) {
+    PidNamespaceForChildren p;
+    if (plan.join_pidfd < 0 || (plan.join_flags & CLONE_NEWPID) == 0) return p;
+    SECUREOS_ASSIGN_OR_RETURN(p.own_, OpenFile("/proc/thread-self/ns/pid", O_RDONLY));
+    if (::setns(plan.join_pidfd, CLONE_NEWPID) != 0) {
+      return ErrnoToStatus(errno, "enter the workload's pid namespace");
+    }
+    return p;
+  }
+  // Back to this thread's own pid namespace for its later children.
+  absl::Status Leave() {
+    if (!own_.valid()) return absl::OkStatus();
+    if (::setns(own_.get(), CLONE_NEWPID) != 0) {
+      return ErrnoToStatus(errno, "leave the workload's pid namespace");
+    }
+    own_.Reset();
+    return absl::OkStatus();
+  }
+
+ private:
+  UniqueFd own_;
+};
+
 }  // namespace
 
 absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& before_start) {
@@ -313,9 +353,17 @@ absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& bef
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   int pidfd = -1;
+  SECUREOS_ASSIGN_OR_RETURN(PidNamespaceForChildren joined, PidNamespaceForChildren::Enter(plan));
   const pid_t pid = StartChild(start, stack, &pidfd);
   const int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (absl::Status left = joined.Leave(); !left.ok()) {
+    // This thread would bear every later workload inside that workload's pid namespace:
+    // never go on from here.
+    Log(LogLevel::kError, "launcher thread stuck in a workload's pid namespace",
+        {{"error", std::string(left.message())}});
+    std::abort();
+  }
   if (pid < 0) return ErrnoToStatus(clone_errno, "clone");
   LaunchedWorkload out;
   out.pid = pid;

@@ -12,6 +12,10 @@
 //   reduced to the kept capabilities; setresgid, setresuid; capset and ambient to the kept
 //   set (empty unless capd authorized some); die-with-parent for one-shot runs;
 //   no_new_privs; the seccomp filter, last; execve.
+// An exec into a running workload (LaunchPlan::join_pidfd) joins its namespaces with
+// setns(2) before everything else and then takes the same steps (no hostname, loopback or
+// filesystem view: those are the workload's already), so it holds exactly what the
+// workload's first process holds.
 // Without a user namespace (level 3) securebits and the bounding set stay as sandboxd's:
 // both need CAP_SETPCAP on the host, which only capd holds. The workload then runs as a
 // non-root host uid (workload_plan refuses uid/gid 0 there), the change to it from root
@@ -44,6 +48,12 @@ namespace secureos::sandboxd {
 // Everything the child needs, prepared by the parent.
 struct LaunchPlan {
   uint64_t clone_flags = 0;  // CLONE_NEW* only.
+  // Exec into a running workload instead of new namespaces (clone_flags 0): the pidfd of its
+  // first process, and the namespaces (CLONE_NEW*) to join, CLONE_NEWPID included. The child
+  // joins them with setns(2) first thing; the pid namespace is entered by the launching
+  // thread around the clone (setns of CLONE_NEWPID only sets where children go).
+  int join_pidfd = -1;
+  uint64_t join_flags = 0;
   // With CLONE_NEWUSER: written to /proc/<pid>/{uid,gid}_map by the parent.
   std::string uid_map;
   std::string gid_map;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -485,6 +486,67 @@ TEST_F(SandboxdTest, ALongLivedWorkloadIsCreatedStartedListedKilledAndWaitedFor)
   EXPECT_EQ(exited->reason(), v1::EXIT_REASON_KILLED);
   EXPECT_EQ(exited->signal(), SIGKILL);
   EXPECT_EQ(::kill(started.pid(), 0), -1);  // Gone (and reaped).
+}
+
+// The status lines that say what a process holds.
+std::map<std::string, std::string> Holdings(const std::string& status) {
+  std::map<std::string, std::string> out;
+  for (absl::string_view line : absl::StrSplit(status, '\n')) {
+    for (const char* key : {"Uid:", "Gid:", "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:",
+                            "NoNewPrivs:", "Seccomp:", "Seccomp_filters:"}) {
+      if (absl::StartsWith(line, key)) out[key] = std::string(line);
+    }
+  }
+  return out;
+}
+
+TEST_F(SandboxdTest, AnExecJoinsTheWorkloadAndHoldsWhatItHolds) {
+  v1::CreateRequest create;
+  *create.mutable_spec() = Spec({"/bin/sleep", "1000"});
+  ASSERT_TRUE(ApplyLevelPreset(4, create.mutable_spec()).ok());
+  v1::WorkloadInfo info;
+  ASSERT_TRUE(Create(create, &info).ok());
+  ASSERT_TRUE(Start(info.id(), &info).ok());
+  const std::string first = absl::StrCat("/proc/", info.pid());
+  v1::ExecRequest exec;
+  exec.set_id(info.id());
+  for (const char* a : {"/bin/sh", "-c",
+                        "cat /proc/self/status; for n in mnt pid net uts ipc user cgroup; do "
+                        "readlink /proc/self/ns/$n; done; cat /proc/1/cmdline | tr '\\0' ' '"}) {
+    exec.add_argv(a);
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  auto reader = stub_->Exec(&ctx, exec);
+  Outcome o;
+  v1::RunEvent ev;
+  while (reader->Read(&ev)) {
+    if (ev.has_started()) o.id = ev.started().id();
+    if (ev.has_output()) (ev.output().fd() == 1 ? o.out : o.err) += ev.output().data();
+    if (ev.has_exited()) o.exited = ev.exited();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_TRUE(o.exited.has_value());
+  ASSERT_EQ(o.exited->code(), 0) << o.err;
+  EXPECT_NE(o.id, info.id());  // An exec is a workload of its own.
+  EXPECT_EQ(Holdings(o.out), Holdings(test::ReadFileOrEmpty(first + "/status")));
+  for (const char* ns : {"mnt", "pid", "net", "uts", "ipc", "user", "cgroup"}) {
+    char link[64] = {};
+    ASSERT_GT(::readlink(absl::StrCat(first, "/ns/", ns).c_str(), link, sizeof(link) - 1), 0);
+    EXPECT_THAT(o.out, HasSubstr(std::string(link) + "\n")) << ns;
+  }
+  EXPECT_THAT(o.out, HasSubstr("/bin/sleep 1000"));  // pid 1 of the namespace it is in.
+  // Not into a workload that does not run.
+  ASSERT_TRUE(Kill(info.id()).ok());
+  (void)WaitFor(info.id());
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(Deadline());
+  auto again = stub_->Exec(&ctx2, exec);
+  while (again->Read(&ev)) {
+  }
+  grpc::Status refused = again->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("is not running"));
 }
 
 TEST_F(SandboxdTest, AOneShotWorkloadDiesWithSandboxd) {

@@ -54,15 +54,13 @@ MethodTable SandboxdService::AccessTable() {
   t["Start"] = Access::kPeer;
   t["Kill"] = Access::kPeer;
   t["Wait"] = Access::kPeer;
+  t["Exec"] = Access::kPeer;
   t["Status"] = Access::kRead;
   t["List"] = Access::kRead;
   return t;
 }
 
-absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec,
-                                                   const OutputRequest& output,
-                                                   const Caller& caller, const std::string& trace_id,
-                                                   bool one_shot) {
+PlanContext SandboxdService::Context() {
   auto config = core()->config().Get<v1::SandboxdConfig>();
   PlanContext context;
   context.workload_uid = config->workload_uid();
@@ -70,7 +68,13 @@ absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec,
   context.container_id_start = config->container_id_start();
   context.container_id_count = config->container_id_count();
   context.filters = &filters_;
-  absl::StatusOr<WorkloadPlan> plan = BuildWorkloadPlan(spec, output, context, one_shot);
+  return context;
+}
+
+absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec,
+                                                   absl::StatusOr<WorkloadPlan> plan,
+                                                   const Caller& caller, const std::string& trace_id,
+                                                   const std::string& joins) {
   absl::Status admitted = plan.status();
   if (admitted.ok() && !spec.capabilities().empty()) {
     absl::StatusOr<std::string> principal = CapabilityPrincipal(spec);
@@ -83,21 +87,19 @@ absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec,
     e.set_severity(common::v1::SEVERITY_WARNING);
     e.set_trace_id(trace_id);
     e.mutable_principal()->set_id(absl::StrCat("uid:", caller.creds.uid));
-    e.set_message(absl::StrCat("workload refused: ", admitted.message()));
+    e.set_message(absl::StrCat(joins.empty() ? "workload" : "exec into " + joins, " refused: ",
+                               admitted.message()));
     e.mutable_workload()->set_name(spec.name());
     e.mutable_workload()->set_rule(std::string(admitted.message()));
     core()->events().Publish(std::move(e));
     return admitted;
   }
+  if (!joins.empty()) return workloads_->CreateExec(joins, std::move(*plan), caller.creds.uid, trace_id);
   return workloads_->Create(std::move(*plan), caller.creds.uid, trace_id);
 }
 
-grpc::Status SandboxdService::Run(grpc::ServerContext* ctx, const v1::RunRequest* request,
-                                  grpc::ServerWriter<v1::RunEvent>* writer) {
-  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
-  const OutputRequest output = Output(*request, v1::OUTPUT_MODE_STREAM);
-  SECUREOS_ASSIGN_OR_RETURN_GRPC(
-      std::string id, Admit(request->spec(), output, caller, TraceIdOr(request->trace_id()), true));
+grpc::Status SandboxdService::StartAndStream(grpc::ServerContext* ctx, const std::string& id,
+                                             grpc::ServerWriter<v1::RunEvent>* writer) {
   absl::Status started = workloads_->Start(id);
   absl::Status followed = workloads_->Follow(
       id, [writer](const v1::RunEvent& e) { return writer->Write(e); },
@@ -109,12 +111,39 @@ grpc::Status SandboxdService::Run(grpc::ServerContext* ctx, const v1::RunRequest
   return ToGrpcStatus(started.ok() ? followed : started);
 }
 
+grpc::Status SandboxdService::Run(grpc::ServerContext* ctx, const v1::RunRequest* request,
+                                  grpc::ServerWriter<v1::RunEvent>* writer) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  const OutputRequest output = Output(*request, v1::OUTPUT_MODE_STREAM);
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(
+      std::string id, Admit(request->spec(), BuildWorkloadPlan(request->spec(), output, Context(), true),
+                            caller, TraceIdOr(request->trace_id())));
+  return StartAndStream(ctx, id, writer);
+}
+
+grpc::Status SandboxdService::Exec(grpc::ServerContext* ctx, const v1::ExecRequest* request,
+                                   grpc::ServerWriter<v1::RunEvent>* writer) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  if (request->id().empty()) return ToGrpcStatus(absl::InvalidArgumentError("id: required"));
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(v1::WorkloadInfo target, workloads_->Status(request->id()));
+  if (target.state() != v1::WORKLOAD_STATE_RUNNING) {
+    return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat("workload ", request->id(), " is not running")));
+  }
+  // Its capabilities are asked for again: a grant revoked since the workload started
+  // does not reach a new process.
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(
+      std::string id, Admit(target.spec(), BuildExecPlan(target.spec(), *request, Context()), caller,
+                            TraceIdOr(request->trace_id()), request->id()));
+  return StartAndStream(ctx, id, writer);
+}
+
 grpc::Status SandboxdService::Create(grpc::ServerContext* ctx, const v1::CreateRequest* request,
                                      v1::WorkloadInfo* response) {
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
   const OutputRequest output = Output(*request, v1::OUTPUT_MODE_NULL);
   SECUREOS_ASSIGN_OR_RETURN_GRPC(
-      std::string id, Admit(request->spec(), output, caller, TraceIdOr(request->trace_id()), false));
+      std::string id, Admit(request->spec(), BuildWorkloadPlan(request->spec(), output, Context(), false),
+                            caller, TraceIdOr(request->trace_id())));
   SECUREOS_ASSIGN_OR_RETURN_GRPC(*response, workloads_->Status(id));
   return grpc::Status::OK;
 }

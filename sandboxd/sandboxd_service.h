@@ -37,12 +37,20 @@ class SandboxdService : public BasicService<v1::Sandboxd> {
                     v1::ListResponse* response) override;
   grpc::Status Wait(grpc::ServerContext* ctx, const v1::WorkloadRef* request,
                     grpc::ServerWriter<v1::RunEvent>* writer) override;
+  grpc::Status Exec(grpc::ServerContext* ctx, const v1::ExecRequest* request,
+                    grpc::ServerWriter<v1::RunEvent>* writer) override;
 
  private:
-  // Validates, asks capd for kept capabilities, registers; an event says why on refusal.
-  absl::StatusOr<std::string> Admit(const v1::SandboxSpec& spec, const OutputRequest& output,
+  // What the configuration contributes to a plan.
+  PlanContext Context();
+  // Takes the validated `plan` of `spec`, asks capd for its kept capabilities, and registers
+  // it (an exec into `joins` when that is set); an event says why on refusal.
+  absl::StatusOr<std::string> Admit(const v1::SandboxSpec& spec, absl::StatusOr<WorkloadPlan> plan,
                                     const Caller& caller, const std::string& trace_id,
-                                    bool one_shot);
+                                    const std::string& joins = "");
+  // Starts a one-shot workload and streams it to `writer`; killed when the caller goes.
+  grpc::Status StartAndStream(grpc::ServerContext* ctx, const std::string& id,
+                              grpc::ServerWriter<v1::RunEvent>* writer);
 
   std::unique_ptr<WorkloadRegistry> workloads_;
   FilterCache filters_;

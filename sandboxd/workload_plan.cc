@@ -317,4 +317,25 @@ absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& request,
   return plan;
 }
 
+absl::StatusOr<WorkloadPlan> BuildExecPlan(const v1::SandboxSpec& target, const v1::ExecRequest& request,
+                                           const PlanContext& context) {
+  if (request.argv().empty()) return absl::InvalidArgumentError("argv: required");
+  v1::SandboxSpec spec = target;
+  spec.mutable_argv()->CopyFrom(request.argv());
+  if (!request.env().empty()) spec.mutable_env()->CopyFrom(request.env());
+  if (!request.cwd().empty()) spec.mutable_filesystem()->set_cwd(request.cwd());
+  spec.set_timeout_ms(0);
+  spec.set_learn(false);
+  OutputRequest output;
+  output.mode = v1::OUTPUT_MODE_STREAM;
+  SECUREOS_ASSIGN_OR_RETURN(WorkloadPlan plan, BuildWorkloadPlan(spec, output, context, /*one_shot=*/true));
+  LaunchPlan& l = plan.launch;
+  l.join_flags = l.clone_flags;
+  l.clone_flags = 0;
+  l.fs.reset();  // The workload's view is there already; cwd is entered by chdir.
+  l.loopback = false;
+  l.hostname.clear();
+  return plan;
+}
+
 }  // namespace secureos::sandboxd

@@ -64,6 +64,14 @@ absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& spec,
                                                const OutputRequest& output,
                                                const PlanContext& context, bool one_shot);
 
+// An exec into a running workload whose validated spec is `target`: argv, env and cwd from
+// `request` (env and cwd default to the workload's), everything else the workload's, checked
+// again as BuildWorkloadPlan checks it; one-shot, output streamed, no wall-clock limit of its
+// own. The launch joins the workload's namespaces (LaunchPlan::join_flags) instead of making
+// new ones; the registry supplies the workload's pidfd at launch.
+absl::StatusOr<WorkloadPlan> BuildExecPlan(const v1::SandboxSpec& target, const v1::ExecRequest& request,
+                                           const PlanContext& context);
+
 }  // namespace secureos::sandboxd
 
 #endif  // SECUREOS_SANDBOXD_WORKLOAD_PLAN_H_

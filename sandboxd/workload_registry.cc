@@ -1,6 +1,7 @@
 #include "sandboxd/workload_registry.h"
 
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -103,6 +104,7 @@ struct WorkloadRegistry::Workload {
   std::string last_violation;  // Syscall name.
   v1::Exited exit;
   int followers = 0;
+  std::string joins;  // An exec: the workload whose namespaces and cgroup it joins.
 };
 
 namespace {
@@ -284,15 +286,57 @@ std::string WorkloadRegistry::Create(WorkloadPlan plan, uid_t owner, const std::
   return id;
 }
 
+absl::StatusOr<WorkloadRegistry::JoinTarget> WorkloadRegistry::TargetOf(const Workload& exec) const {
+  absl::MutexLock lock(&mu_);
+  auto it = workloads_.find(exec.joins);
+  if (it == workloads_.end() || it->second->state != v1::WORKLOAD_STATE_RUNNING ||
+      !it->second->pidfd.valid() || it->second->cgroup == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("workload ", exec.joins, " is not running"));
+  }
+  JoinTarget t;
+  t.pidfd.Reset(::fcntl(it->second->pidfd.get(), F_DUPFD_CLOEXEC, 0));
+  if (!t.pidfd.valid()) return ErrnoToStatus(errno, "dup the workload's pidfd");
+  for (int fd : it->second->cgroup->procs_fds()) {
+    t.procs.emplace_back(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!t.procs.back().valid()) return ErrnoToStatus(errno, "dup the workload's cgroup");
+  }
+  return t;
+}
+
+absl::StatusOr<std::string> WorkloadRegistry::CreateExec(const std::string& target, WorkloadPlan plan,
+                                                         uid_t owner, const std::string& trace_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = workloads_.find(target);
+    if (it == workloads_.end()) return absl::NotFoundError(absl::StrCat("id: no workload ", target));
+    if (it->second->state != v1::WORKLOAD_STATE_RUNNING || !it->second->pidfd.valid()) {
+      return absl::FailedPreconditionError(absl::StrCat("workload ", target, " is not running"));
+    }
+  }
+  const std::string id = Create(std::move(plan), owner, trace_id);
+  absl::MutexLock lock(&mu_);
+  workloads_[id]->joins = target;
+  return id;
+}
+
 absl::Status WorkloadRegistry::Launch(Workload& w) {
-  SECUREOS_ASSIGN_OR_RETURN(
-      w.cgroup, Cgroup::Create(options_.layout, options_.cgroup_parent, w.id, w.plan.cgroup));
+  std::vector<int> procs;
+  std::optional<JoinTarget> target;
+  if (w.joins.empty()) {
+    SECUREOS_ASSIGN_OR_RETURN(
+        w.cgroup, Cgroup::Create(options_.layout, options_.cgroup_parent, w.id, w.plan.cgroup));
+    procs.assign(w.cgroup->procs_fds().begin(), w.cgroup->procs_fds().end());
+  } else {
+    SECUREOS_ASSIGN_OR_RETURN(target, TargetOf(w));
+    w.plan.launch.join_pidfd = target->pidfd.get();
+    for (const UniqueFd& fd : target->procs) procs.push_back(fd.get());
+  }
   absl::StatusOr<LaunchedWorkload> launched;
   // Always from the launcher thread: see the header.
   launcher_.Run([&] {
     launched = sandboxd::Launch(w.plan.launch, [&](pid_t pid) -> absl::Status {
       const std::string text = absl::StrCat(pid);
-      for (int fd : w.cgroup->procs_fds()) {
+      for (int fd : procs) {
         if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
           return ErrnoToStatus(errno, "join the workload's cgroup");
         }

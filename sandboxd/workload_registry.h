@@ -60,6 +60,11 @@ class WorkloadRegistry {
 
   // Registers a validated workload (state CREATED); returns its id.
   std::string Create(WorkloadPlan plan, uid_t owner, const std::string& trace_id);
+  // Registers an exec into running workload `target` (BuildExecPlan's plan; state CREATED),
+  // to be started with Start: it joins the target's namespaces and cgroup instead of making
+  // its own. NOT_FOUND or FAILED_PRECONDITION when the target is not running.
+  absl::StatusOr<std::string> CreateExec(const std::string& target, WorkloadPlan plan, uid_t owner,
+                                         const std::string& trace_id);
   // Makes its cgroup and launches it. On failure the workload is EXITED with the reason
   // in its detail, and the error is returned.
   absl::Status Start(const std::string& id);
@@ -94,6 +99,13 @@ class WorkloadRegistry {
   void Publish(const Workload& w, common::v1::EventKind kind, common::v1::Severity severity,
                std::string message, common::v1::WorkloadEvent details);
   absl::Status Launch(Workload& w);
+  // What an exec needs of its target at launch: the pidfd and the cgroup's procs files,
+  // duplicated so that the target may end meanwhile.
+  struct JoinTarget {
+    UniqueFd pidfd;
+    std::vector<UniqueFd> procs;
+  };
+  absl::StatusOr<JoinTarget> TargetOf(const Workload& exec) const;
   // The previous run's long-lived workloads; returns the ids re-adopted.
   std::set<std::string> Readopt() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PersistLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
