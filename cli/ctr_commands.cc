@@ -24,7 +24,7 @@
 namespace secureos::cli {
 
 const char kCtrUsage[] =
-    "  ctr create ID --bundle DIR [--net none|loopback]\n"
+    "  ctr create ID --bundle DIR [--net none|loopback|bridge]\n"
     "                          a container from an OCI bundle (config.json + rootfs), checked\n"
     "                          and given its own uid/gid range; not started (admin)\n"
     "  ctr start ID            start a created container (admin)\n"
@@ -34,7 +34,7 @@ const char kCtrUsage[] =
     "  ctr delete ID [--force] delete a stopped or created one; --force kills a running one\n"
     "                          first (admin)\n"
     "  ctr list                every container\n"
-    "  ctr run ID --bundle DIR [--net none|loopback] [--keep]\n"
+    "  ctr run ID --bundle DIR [--net none|loopback|bridge] [--keep]\n"
     "                          create, start and wait, streaming the output; exits with the\n"
     "                          container's code (128+signal); deleted after unless --keep\n"
     "  ctr exec ID -- CMD ARGS run CMD in a running container's namespaces, as its process\n"

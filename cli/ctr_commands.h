@@ -14,7 +14,7 @@ namespace secureos::cli {
 
 struct CtrOptions {
   std::string bundle;     // create, run, check: --bundle DIR (relative to the current directory).
-  std::string net;        // create, run: --net none|loopback (default loopback).
+  std::string net;        // create, run: --net none|loopback|bridge (default loopback).
   bool force = false;     // delete: --force kills a running container first.
   bool keep = false;      // run: --keep the stopped container.
   bool once = false;      // stats: --once, one sample.

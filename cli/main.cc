@@ -42,7 +42,7 @@ ABSL_FLAG(std::string, ttl, "", "cap grant: lease length such as 90s or 1h (defa
 ABSL_FLAG(std::string, on_revoke, "report", "cap grant: report, restart or kill.");
 ABSL_FLAG(int, level, 0, "sandbox run: security level preset 3, 4 or 5 (default: the default workload).");
 ABSL_FLAG(std::string, profile, "", "sandbox run: seccomp profile file (Docker JSON or SeccompProfile).");
-ABSL_FLAG(std::string, net, "", "sandbox run: none, loopback or host; ctr create/run: none or loopback.");
+ABSL_FLAG(std::string, net, "", "sandbox run: none, loopback or host; ctr create/run: none, loopback or bridge.");
 ABSL_FLAG(std::string, memory, "", "sandbox run: memory limit such as 64M.");
 ABSL_FLAG(std::string, cpus, "", "sandbox run: CPU quota such as 0.5.");
 ABSL_FLAG(int, pids, 0, "sandbox run: process limit.");

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/sandboxd_outcome.h"
 #include "common/status.h"
+#include "containerd-lite/bridge_addresses.h"
 #include "containerd-lite/bundle_facts.h"
 #include "containerd-lite/bundle_owner.h"
 #include "containerd-lite/compliance.h"
@@ -171,21 +172,34 @@ absl::StatusOr<v1::ContainerState> ContainerManager::CreateInternal(const v1::Cr
     return absl::InvalidArgumentError(
         absl::StrCat("bundle: required, an absolute path, got \"", request.bundle(), "\""));
   }
+  std::optional<Subnet> subnet;
   if (request.network() == v1::NETWORK_MODE_BRIDGE) {
-    return absl::UnimplementedError(
-        "network: NETWORK_MODE_BRIDGE is not available yet; use NETWORK_MODE_NONE or NETWORK_MODE_LOOPBACK");
+    const std::string cidr = options_.config()->network().subnet();
+    if (cidr.empty()) {
+      return absl::FailedPreconditionError(
+          "network: NETWORK_MODE_BRIDGE needs network.subnet in containerd-lite's configuration");
+    }
+    SECUREOS_ASSIGN_OR_RETURN(subnet, ParseSubnet(cidr));
   }
+  std::string address;
   {
     absl::MutexLock lock(&mu_);
-    auto [it, inserted] = containers_.try_emplace(request.id());
-    if (!inserted) {
+    if (auto it = containers_.find(request.id()); it != containers_.end()) {
       return absl::AlreadyExistsError(absl::StrCat("container ", Quote(request.id()), " already exists (",
                                                    StatusName(it->second.state.status()), ")"));
     }
-    it->second.busy = Busy::kCreating;
-    it->second.state.set_id(request.id());
+    if (subnet.has_value()) {
+      std::set<std::string> used;
+      for (const auto& [id, c] : containers_) used.insert(c.state.address());
+      SECUREOS_ASSIGN_OR_RETURN(address, FirstFreeAddress(*subnet, used));
+    }
+    Container& c = containers_[request.id()];
+    c.busy = Busy::kCreating;
+    c.state.set_id(request.id());
+    c.state.set_address(address);  // Held from now on: a concurrent create takes the next.
   }
-  absl::StatusOr<Prepared> prepared = Prepare(request, requester, streamed);
+  absl::StatusOr<Prepared> prepared =
+      Prepare(request, requester, streamed, subnet ? std::optional(GatewayOf(*subnet)) : std::nullopt, address);
   absl::MutexLock lock(&mu_);
   Container& c = containers_[request.id()];
   c.busy = Busy::kNone;
@@ -212,9 +226,9 @@ absl::StatusOr<v1::ContainerState> ContainerManager::CreateInternal(const v1::Cr
   return c.state;
 }
 
-absl::StatusOr<ContainerManager::Prepared> ContainerManager::Prepare(const v1::CreateRequest& request,
-                                                                     const Requester& requester,
-                                                                     bool streamed) {
+absl::StatusOr<ContainerManager::Prepared> ContainerManager::Prepare(
+    const v1::CreateRequest& request, const Requester& requester, bool streamed,
+    const std::optional<std::string>& gateway, const std::string& address) {
   const std::string& id = request.id();
   SECUREOS_ASSIGN_OR_RETURN(Bundle bundle, LoadBundle(request.bundle()));
   SECUREOS_RETURN_IF_ERROR(CheckBundleOwner(bundle, requester.uid));
@@ -229,6 +243,14 @@ absl::StatusOr<ContainerManager::Prepared> ContainerManager::Prepare(const v1::C
   spec.set_name(id);
   spec.set_principal(absl::StrCat("container:", id));
   spec.set_network(SandboxNetwork(request.network()));
+  if (gateway.has_value()) {
+    spec.set_network(sbx::NETWORK_MODE_BRIDGE);
+    spec.mutable_bridge()->set_name(options_.config()->network().bridge().empty()
+                                        ? "sos0"
+                                        : options_.config()->network().bridge());
+    spec.mutable_bridge()->set_address(address);
+    spec.mutable_bridge()->set_gateway(*gateway);
+  }
   spec.mutable_namespaces()->set_net(true);
   sbx::CreateRequest create;
   *create.mutable_spec() = std::move(spec);
@@ -255,7 +277,8 @@ absl::StatusOr<ContainerManager::Prepared> ContainerManager::Prepare(const v1::C
   s.set_workload_id(workload.id());
   *s.mutable_created() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(absl::Now()));
   for (auto& f : findings) *s.add_findings() = std::move(f);
-  s.set_network(request.network() == v1::NETWORK_MODE_NONE ? v1::NETWORK_MODE_NONE : v1::NETWORK_MODE_LOOPBACK);
+  s.set_network(request.network() == v1::NETWORK_MODE_UNSPECIFIED ? v1::NETWORK_MODE_LOOPBACK : request.network());
+  s.set_address(address);
   for (auto& n : notes) s.add_notes(std::move(n));
   return p;
 }

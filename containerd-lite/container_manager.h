@@ -31,6 +31,8 @@
 
 #include <functional>
 #include <map>
+#include <optional>
+#include <set>
 #include <memory>
 #include <string>
 #include <thread>
@@ -124,8 +126,10 @@ class ContainerManager {
   void Adopt(containerd_lite::v1::ContainerState state);
 
   // Create's steps; each undoes its own part on failure.
+  // `gateway` and `address`: bridge mode (the address is already held).
   absl::StatusOr<Prepared> Prepare(const containerd_lite::v1::CreateRequest& request,
-                                   const Requester& requester, bool streamed);
+                                   const Requester& requester, bool streamed,
+                                   const std::optional<std::string>& gateway, const std::string& address);
   absl::Status CheckCompliance(const Bundle& bundle, const Requester& requester,
                                std::vector<containerd_lite::v1::Finding>* kept);
   absl::Status AllocateRanges(const std::string& id, const oci::v1::Spec& spec,

@@ -74,7 +74,8 @@ class ContainerdLiteTest : public ::testing::Test {
                          absl::StrCat("server { socket_mode: \"0660\" event_ring_capacity: 4096 shutdown_timeout_ms: 2000 }\n"
                                       "subuid_file: \"etc/secureos/ctr.subuid\"\nsubgid_file: \"etc/secureos/ctr.subgid\"\n"
                                       "compliance { level: COMPLIANCE_LEVEL_BASELINE mode: ", mode, " }\n"
-                                      "threshold_percent: 50\nstate_dir: \"run/ctr\"\n"));
+                                      "threshold_percent: 50\nstate_dir: \"run/ctr\"\n"
+                                      "network { bridge: \"", bridge_, "\" subnet: \"", subnet_, "\" }\n"));
   }
 
   void TearDown() override {
@@ -96,6 +97,8 @@ class ContainerdLiteTest : public ::testing::Test {
       }
     }
     test::RemoveCgroupEverywhere(sandbox_cgroups_);
+    // The bridge is host configuration that bridge mode makes when missing.
+    (void)test::RunProcess({"/bin/busybox", "ip", "link", "del", bridge_});
     if (HasFailure()) {
       for (const char* d : {"containerd-lite", "sandboxd", "capd"}) {
         std::cerr << "--- " << d << " log:\n" << test::ReadFileOrEmpty(root_ / absl::StrCat(d, ".log"));
@@ -134,7 +137,8 @@ class ContainerdLiteTest : public ::testing::Test {
     const std::string dir = root_ / ("bundles/" + name);
     const std::string rootfs = dir + "/rootfs";
     test::WriteFileOrDie(rootfs + "/bin/busybox", test::ReadFileOrEmpty("/bin/busybox"), 0755);
-    for (const char* applet : {"sh", "echo", "id", "sleep", "dd", "cat", "ls", "ip", "hostname", "true", "grep"}) {
+    for (const char* applet : {"sh", "echo", "id", "sleep", "dd", "cat", "ls", "ip", "hostname", "true", "grep",
+                               "httpd", "nc", "tail"}) {
       (void)::symlink("busybox", (rootfs + "/bin/" + applet).c_str());
     }
     for (const char* d : {"/proc", "/dev", "/sys", "/tmp", "/etc"}) ::mkdir((rootfs + d).c_str(), 0755);
@@ -269,6 +273,8 @@ class ContainerdLiteTest : public ::testing::Test {
   }
 
   std::string sandbox_cgroups_;
+  const std::string bridge_ = absl::StrCat("sost", ::getpid() % 100000);
+  const std::string subnet_ = absl::StrCat("10.251.", ::getpid() % 250, ".0/24");
   TempRoot root_;
   std::optional<Child> capd_, sandboxd_, ctr_;
   std::unique_ptr<v1::ContainerdLite::Stub> stub_;
@@ -512,6 +518,48 @@ TEST_F(ContainerdLiteTest, ExecJoinsTheRunningContainer) {
   test::RunResult refused = test::RunSecctl(root_, {"ctr", "exec", "host", "--", "true"});
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_THAT(refused.err, HasSubstr("cannot exec in container \"host\": it is stopped"));
+}
+
+TEST_F(ContainerdLiteTest, BridgedContainersReachEachOtherAndOthersReachNothing) {
+  const std::string server = Bundle("web", {"httpd", "-f", "-p", "8000", "-h", "/www"});
+  test::WriteFileOrDie(server + "/rootfs/www/index.html", "hello over the bridge\n");
+  auto created = Create("web", server, v1::NETWORK_MODE_BRIDGE);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->network(), v1::NETWORK_MODE_BRIDGE);
+  const std::string prefix = subnet_.substr(0, subnet_.rfind(".0/"));
+  EXPECT_EQ(created->address(), prefix + ".2/24");
+  ASSERT_TRUE(Start("web").ok());
+  // busybox's wget crashes (on the host too); nc speaks the HTTP.
+  const std::string get = absl::StrCat("printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ", prefix,
+                                       ".2 8000 | tail -n 1");
+  const std::string client = Bundle("client", {"sh", "-c", "ip -o -4 addr show eth0 | grep -o 'inet [0-9./]*'; "
+                                                           "for i in 1 2 3 4 5 6 7 8 9 10; do out=$(" + get +
+                                                           ") && [ -n \"$out\" ] && echo \"$out\" && exit 0; "
+                                                           "sleep 0.2; done; exit 1"});
+  RunResult bridged = Run("client", client, false, v1::NETWORK_MODE_BRIDGE);
+  ASSERT_TRUE(bridged.status.ok()) << bridged.status;
+  EXPECT_EQ(bridged.exited.exit_code(), 0) << bridged.out << bridged.err;
+  EXPECT_EQ(bridged.out, absl::StrCat("inet ", prefix, ".3/24\nhello over the bridge\n"));
+  const std::string lonely = Bundle("lonely", {"sh", "-c", get});
+  for (v1::NetworkMode mode : {v1::NETWORK_MODE_NONE, v1::NETWORK_MODE_LOOPBACK}) {
+    RunResult isolated = Run("lonely", lonely, false, mode);
+    ASSERT_TRUE(isolated.status.ok()) << isolated.status;
+    EXPECT_EQ(isolated.out, "") << isolated.err;
+    EXPECT_THAT(isolated.err, HasSubstr("nc: ")) << "nc could not connect";
+  }
+  // The address is the container's until it is deleted; then the next one gets it.
+  ASSERT_TRUE(Kill("web", SIGKILL).ok());
+  ASSERT_TRUE(WaitFor("web", [](const v1::ContainerState& s) { return s.status() == v1::CONTAINER_STATUS_STOPPED; }).ok());
+  EXPECT_EQ(State("web")->address(), prefix + ".2/24");
+  v1::DeleteRequest d;
+  d.set_id("web");
+  v1::DeleteResponse r;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  ASSERT_TRUE(stub_->Delete(&ctx, d, &r).ok());
+  auto next = Create("next", server, v1::NETWORK_MODE_BRIDGE);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->address(), prefix + ".2/24");
 }
 
 TEST_F(ContainerdLiteTest, BundleOfAnotherUserIsRefused) {

@@ -1,5 +1,4 @@
 // containerd-lite: wiring only. See containerd_lite_service.h and container_manager.h.
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <memory>
@@ -13,6 +12,7 @@
 #include "common/daemon_main.h"
 #include "common/fd.h"
 #include "common/paths.h"
+#include "containerd-lite/bridge_addresses.h"
 #include "containerd-lite/container_manager.h"
 #include "containerd-lite/containerd_lite_service.h"
 #include "containerd-lite/default_config.h"
@@ -34,14 +34,6 @@ std::string Resolve(const std::string& root, const std::string& path) {
   return !path.empty() && path.front() == '/' ? path : UnderRoot(root, path);
 }
 
-bool ValidSubnet(const std::string& cidr) {
-  std::vector<std::string> parts = absl::StrSplit(cidr, '/');
-  in_addr addr;
-  int bits;
-  return parts.size() == 2 && ::inet_pton(AF_INET, parts[0].c_str(), &addr) == 1 &&
-         absl::SimpleAtoi(parts[1], &bits) && bits >= 8 && bits <= 30;
-}
-
 void Validate(const google::protobuf::Message* running, const google::protobuf::Message& next,
               FieldErrors* errors) {
   const auto& c = static_cast<const v1::ContainerdLiteConfig&>(next);
@@ -61,9 +53,12 @@ void Validate(const google::protobuf::Message* running, const google::protobuf::
                   absl::StrCat("must be an absolute path, got \"", p, "\""));
     }
   }
-  if (!c.network().subnet().empty() && !ValidSubnet(c.network().subnet())) {
-    errors->Add("network.subnet", absl::StrCat("an IPv4 CIDR with a prefix of 8 to 30 bits, got \"",
-                                               c.network().subnet(), "\""));
+  if (!c.network().subnet().empty()) errors->Merge("network.subnet", ParseSubnet(c.network().subnet()).status());
+  if (!c.network().bridge().empty() &&
+      (c.network().bridge().size() > 15 ||
+       c.network().bridge().find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+           std::string::npos)) {
+    errors->Add("network.bridge", absl::StrCat("1-15 of [A-Za-z0-9_.-], got \"", c.network().bridge(), "\""));
   }
   if (running == nullptr) return;
   const auto& r = static_cast<const v1::ContainerdLiteConfig&>(*running);

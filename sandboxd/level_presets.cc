@@ -125,7 +125,7 @@ void VerifyThree(const v1::SandboxSpec& spec, FieldErrors* errors) {
 
 void VerifyFour(const v1::SandboxSpec& spec, FieldErrors* errors) {
   RequireNamespace(spec.namespaces().user(), "user", spec.level(), errors);
-  if (spec.network() == v1::NETWORK_MODE_HOST) {
+  if (spec.network() == v1::NETWORK_MODE_HOST || spec.network() == v1::NETWORK_MODE_BRIDGE) {
     errors->Add("network", absl::StrCat("level ", spec.level(), " allows loopback at most"));
   }
   const v1::SeccompProfile& p = spec.seccomp();

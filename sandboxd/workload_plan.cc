@@ -14,6 +14,7 @@
 #include "common/process_spec.h"
 #include "common/status.h"
 #include "sandboxd/level_presets.h"
+#include "sandboxd/net/bridge.h"
 #include "sandboxd/seccomp/profile.h"
 
 namespace secureos::sandboxd {
@@ -49,8 +50,18 @@ uint64_t CloneFlags(const v1::Namespaces& ns) {
 }
 
 // The network mode decides the net namespace; an explicit flag must agree with it.
-void CheckNetwork(v1::SandboxSpec* spec, FieldErrors* errors) {
+void CheckNetwork(v1::SandboxSpec* spec, WorkloadPlan* plan, FieldErrors* errors) {
   if (spec->network() == v1::NETWORK_MODE_UNSPECIFIED) spec->set_network(v1::NETWORK_MODE_NONE);
+  if (spec->network() == v1::NETWORK_MODE_BRIDGE) {
+    absl::StatusOr<BridgePlan> bridge = ParseBridge(spec->bridge());
+    if (bridge.ok()) {
+      plan->bridge = *bridge;
+    } else {
+      errors->Merge("bridge", bridge.status());
+    }
+  } else if (spec->has_bridge()) {
+    errors->Add("bridge", "needs network: NETWORK_MODE_BRIDGE");
+  }
   const bool host = spec->network() == v1::NETWORK_MODE_HOST;
   if (host && spec->namespaces().net()) {
     errors->Add("namespaces.net", "contradicts network: NETWORK_MODE_HOST");
@@ -288,7 +299,7 @@ absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& request,
   FieldErrors errors;
   CheckTop(spec, &plan, &errors);
   CheckOutput(output, &errors);
-  CheckNetwork(spec, &errors);
+  CheckNetwork(spec, &plan, &errors);
   CheckIdentity(spec, context, &errors);
   CheckHostname(spec, &errors);
   std::optional<FsPlan> fs = CheckFilesystem(spec, &errors);
@@ -305,7 +316,7 @@ absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& request,
   l.uid = spec->uid();
   l.gid = spec->gid();
   l.hostname = spec->hostname();
-  l.loopback = spec->network() == v1::NETWORK_MODE_LOOPBACK;
+  l.loopback = spec->network() == v1::NETWORK_MODE_LOOPBACK || spec->network() == v1::NETWORK_MODE_BRIDGE;
   l.fs = std::move(fs);
   l.cwd = spec->filesystem().cwd();
   l.launcher_fd = static_cast<int>(nofile);
@@ -335,6 +346,7 @@ absl::StatusOr<WorkloadPlan> BuildExecPlan(const v1::SandboxSpec& target, const 
   l.fs.reset();  // The workload's view is there already; cwd is entered by chdir.
   l.loopback = false;
   l.hostname.clear();
+  plan.bridge.reset();  // The workload's eth0 is there already.
   return plan;
 }
 

@@ -15,6 +15,7 @@
 #define SECUREOS_SANDBOXD_WORKLOAD_PLAN_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,6 +24,7 @@
 #include "sandboxd/cgroup/cgroup.h"
 #include "sandboxd/filter_cache.h"
 #include "sandboxd/launcher.h"
+#include "sandboxd/net/bridge.h"
 #include "sandboxd/seccomp/compiled_filter.h"
 
 namespace secureos::sandboxd {
@@ -49,6 +51,7 @@ struct WorkloadPlan {
   LaunchPlan launch;
   CgroupLimits cgroup;
   std::shared_ptr<const CompiledFilter> filter;  // Null only for the "unconfined" profile.
+  std::optional<BridgePlan> bridge;  // NETWORK_MODE_BRIDGE: attached before the workload goes.
   absl::Duration timeout = absl::InfiniteDuration();
 };
 

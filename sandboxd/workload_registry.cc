@@ -341,6 +341,9 @@ absl::Status WorkloadRegistry::Launch(Workload& w) {
           return ErrnoToStatus(errno, "join the workload's cgroup");
         }
       }
+      if (w.plan.bridge.has_value()) {
+        return AttachToBridge(pid, *w.plan.bridge, HostInterfaceName(w.id));
+      }
       return absl::OkStatus();
     });
   });

@@ -32,6 +32,7 @@ _LIBS = {
     "gtest_main": ["gtest_main"],
     "grpc": ["grpc++"],
     "protobuf": ["protobuf"],
+    "mnl": ["libmnl"],
     "seccomp": ["libseccomp"],
     "systemd": ["libsystemd"],
 }
