@@ -26,11 +26,27 @@ absl::Status CheckOne(const char* what, const std::string& path, uid_t requester
   return absl::OkStatus();
 }
 
+// Every directory from / down to `path` (canonical) searchable by others.
+absl::Status CheckReachable(const std::string& path) {
+  for (size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+    const std::string dir = end == std::string::npos ? path : path.substr(0, end);
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) return ErrnoToStatus(errno, "config.json: root.path: stat " + dir);
+    if ((st.st_mode & S_IXOTH) == 0) {
+      return absl::PermissionDeniedError(absl::StrFormat(
+          "config.json: root.path: the container's host ids cannot reach %s: %s has mode %04o "
+          "(it needs o+x)", path, dir, st.st_mode & 07777));
+    }
+    if (end == std::string::npos) return absl::OkStatus();
+  }
+}
+
 }  // namespace
 
 absl::Status CheckBundleOwner(const Bundle& bundle, uid_t requester) {
   SECUREOS_RETURN_IF_ERROR(CheckOne("bundle", bundle.dir, requester));
-  return CheckOne("config.json: root.path", bundle.rootfs, requester);
+  SECUREOS_RETURN_IF_ERROR(CheckOne("config.json: root.path", bundle.rootfs, requester));
+  return CheckReachable(bundle.rootfs);
 }
 
 }  // namespace secureos::ctr

@@ -1,0 +1,65 @@
+// What the benchmarks share: percentiles, spawning and timing peer programs, and daemons
+// of the suite on a temporary root (configs written, /run on a tmpfs as deployed, a cgroup
+// parent of their own), removed again by the destructor however far the start got.
+#ifndef SECUREOS_BENCH_BENCH_SUPPORT_H_
+#define SECUREOS_BENCH_BENCH_SUPPORT_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace secureos::bench {
+
+// The p-quantile (0..1) of `v`, nearest rank.
+double Pct(std::vector<double> v, double p);
+
+// A runfile's absolute path (bazel run's working directory is the runfiles root).
+std::string Runfile(const std::string& rel);
+
+// posix_spawn of argv with stdin and stdout on /dev/null; stderr appended to `stderr_path`
+// when given, inherited otherwise.
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& stderr_path = "");
+
+// Waits for `pid`; an error unless it exited 0.
+absl::Status WaitOk(pid_t pid, const std::string& what);
+
+// Wall milliseconds from spawn to the reaped exit of argv, which must exit 0; stderr as Spawn.
+absl::StatusOr<double> TimeCommandMs(const std::vector<std::string>& argv, const std::string& stderr_path = "");
+
+// Daemons of the suite on a temporary root.
+class Suite {
+ public:
+  // `configs`: daemon name -> its configuration text. `cgroup_parent` is removed from every
+  // hierarchy at the end (the configs should place their cgroups under it).
+  static absl::StatusOr<std::unique_ptr<Suite>> Start(const std::vector<std::string>& daemons,
+                                                      const std::map<std::string, std::string>& configs,
+                                                      const std::string& cgroup_parent);
+  // Stops the daemons (SIGTERM, then SIGKILL after 10 s), in reverse order, and removes
+  // the root and the cgroup parent.
+  ~Suite();
+  Suite(const Suite&) = delete;
+  Suite& operator=(const Suite&) = delete;
+
+  const std::string& root() const { return root_; }
+  std::string Socket(const std::string& daemon) const;
+  std::string Log(const std::string& daemon) const;
+
+ private:
+  Suite() = default;
+  absl::Status Prepare(const std::map<std::string, std::string>& configs);
+  absl::Status Launch(const std::string& daemon);
+
+  std::string root_;
+  std::string cgroup_parent_;
+  bool run_mounted_ = false;
+  std::vector<std::pair<std::string, pid_t>> daemons_;
+};
+
+}  // namespace secureos::bench
+
+#endif  // SECUREOS_BENCH_BENCH_SUPPORT_H_
