@@ -275,6 +275,7 @@ absl::StatusOr<ContainerManager::Prepared> ContainerManager::Prepare(
   *s.add_gid_mappings() = gid_map;
   s.set_user_namespace_added(!DeclaresUserNamespace(bundle.spec));
   s.set_workload_id(workload.id());
+  s.set_pid(workload.pid());  // sandboxd made the process; it waits for Start.
   *s.mutable_created() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(absl::Now()));
   for (auto& f : findings) *s.add_findings() = std::move(f);
   s.set_network(request.network() == v1::NETWORK_MODE_UNSPECIFIED ? v1::NETWORK_MODE_LOOPBACK : request.network());

@@ -7,7 +7,9 @@
 //            world-writable; compliance checked (enforce refuses, audit and warn record);
 //            a uid and a gid range from the pools (or the bundle's own mappings, validated);
 //            the bundle translated (oci_bundle.h) and handed to sandboxd's Create.
-//            -> created (no process yet: sandboxd makes it at Start, so pid is 0)
+//            -> created: sandboxd made the process, set up and waiting before its exec
+//            (pid set, as runc's init waiting on its exec fifo); it does not outlive a
+//            sandboxd restart (then: stopped, reason "lost")
 //   Start    created only ("cannot start an already running container", "cannot start a
 //            container that has stopped"). -> running, pid set
 //   Kill     created or running ("container x is not running" otherwise); a created one is

@@ -294,6 +294,34 @@ TEST_F(ContainerdLiteTest, CrunSpecBundleRunsWithOnlyItsArgsChanged) {
   EXPECT_EQ(State("hello").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(ContainerdLiteTest, ACreatedContainerHasItsProcessWaitingBeforeExec) {
+  const std::string bundle = Bundle("waiting", {"sh", "-c", "echo started"});
+  auto created = Create("waiting", bundle);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_GT(created->pid(), 0);
+  const std::string proc = absl::StrCat("/proc/", created->pid());
+  // Set up (its own user namespace, its uid) but not yet the bundle's program.
+  EXPECT_THAT(test::ReadFileOrEmpty(proc + "/status"), HasSubstr(absl::StrCat("Uid:\t", kPoolStart)));
+  EXPECT_THAT(test::ReadFileOrEmpty(proc + "/cmdline"), Not(HasSubstr("echo started")));
+  char self_ns[64] = {}, its_ns[64] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/user", self_ns, sizeof(self_ns) - 1), 0);
+  ASSERT_GT(::readlink((proc + "/ns/user").c_str(), its_ns, sizeof(its_ns) - 1), 0);
+  EXPECT_STRNE(self_ns, its_ns);
+  EXPECT_EQ(test::ReadFileOrEmpty(root_ / "run/ctr/waiting.log"), "");
+  // Start lets it exec; its output comes now.
+  auto running = Start("waiting");
+  ASSERT_TRUE(running.ok()) << running.status();
+  EXPECT_EQ(running->pid(), created->pid());
+  ASSERT_TRUE(WaitFor("waiting", [](const v1::ContainerState& s) { return s.status() == v1::CONTAINER_STATUS_STOPPED; }).ok());
+  EXPECT_EQ(test::ReadFileOrEmpty(root_ / "run/ctr/waiting.log"), "started\n");
+  // Killing a created one ends its waiting process.
+  auto second = Create("doomed", bundle);
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(Kill("doomed", SIGTERM).ok());
+  EXPECT_EQ(State("doomed")->status(), v1::CONTAINER_STATUS_STOPPED);
+  EXPECT_NE(::kill(second->pid(), 0), 0) << "the waiting process is gone";
+}
+
 TEST_F(ContainerdLiteTest, ContainerRootIsAnUnprivilegedHostUidFromThePool) {
   const std::string bundle = Bundle("sleeper", {"sleep", "1000"});
   ASSERT_TRUE(Create("sleeper", bundle).ok());
@@ -318,6 +346,7 @@ TEST_F(ContainerdLiteTest, OciLifecycleThroughSecctl) {
   test::RunResult state = secctl({"ctr", "state", "life"});
   ASSERT_EQ(state.exit_code, 0) << state.err;
   EXPECT_THAT(state.out, HasSubstr("\"status\": \"created\""));
+  EXPECT_THAT(state.out, Not(HasSubstr("\"pid\": 0,")));  // The process exists, waiting to exec.
   EXPECT_THAT(state.out, HasSubstr(absl::StrCat("\"bundle\": \"", bundle, "\"")));
   EXPECT_THAT(state.out, HasSubstr("\"ociVersion\": \"1.0.2\""));
   ASSERT_EQ(secctl({"ctr", "start", "life"}).exit_code, 0);

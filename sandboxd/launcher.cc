@@ -31,11 +31,11 @@ namespace {
 
 constexpr int kSetupTimeoutMs = 10000;
 
-// What the child sends on the launch socket: an error ends the launch; the seccomp
-// listener comes as one byte with SCM_RIGHTS (listener_handoff.h); end of file means
-// execve succeeded.
+// What the child sends on the launch socket: an error ends the launch; a held child says it
+// is ready (set up, waiting for Release); the seccomp listener comes as one byte with
+// SCM_RIGHTS (listener_handoff.h); end of file means execve succeeded.
 struct ChildMessage {
-  enum Kind : int32_t { kError = 2 } kind;
+  enum Kind : int32_t { kError = 2, kReady = 3 } kind;
   int32_t err;
   char what[232];
 };
@@ -128,6 +128,20 @@ void DieWithParent(int sock) {
   if (::recv(sock, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) ::_exit(127);
 }
 
+// Held (Prepare): everything but the filter and the exec is done; says so and waits. A
+// parent that goes away instead closes the socket, and the child ends.
+void WaitForRelease(int sock) {
+  ChildMessage m{};
+  m.kind = ChildMessage::kReady;
+  iovec iov{&m, sizeof(m)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof(m))) ::_exit(127);
+  char go;
+  if (::recv(sock, &go, 1, 0) != 1) ::_exit(127);
+}
+
 [[noreturn]] void RunChild(const LaunchPlan& p, int sock) {
   char go;
   if (::recv(sock, &go, 1, 0) != 1) ::_exit(127);  // The parent gave up on us.
@@ -172,6 +186,7 @@ void DieWithParent(int sock) {
   DropPrivileges(p, sock);
   if (p.die_with_parent) DieWithParent(sock);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail(sock, "no_new_privs");
+  if (p.hold) WaitForRelease(sock);
   if (p.seccomp != nullptr) {
     if (const int err = InstallFilterAndSendListener(p.seccomp, sock); err != 0) {
       errno = -err;
@@ -229,27 +244,58 @@ absl::Status ChildError(const ChildMessage& m) {
   return absl::FailedPreconditionError(absl::StrCat("sandbox setup failed: ", s.message()));
 }
 
-// Talks to the child from "go" to exec.
+// Reads the child's messages until it exec'd (end of file), or, with `until_ready`, until
+// it is ready and waiting.
+absl::Status ReceiveUntil(int sock, bool until_ready, LaunchedWorkload* out) {
+  for (;;) {
+    ChildMessage m{};
+    UniqueFd fd;
+    SECUREOS_ASSIGN_OR_RETURN(size_t n, Receive(sock, &m, &fd));
+    if (n == 0) {
+      return until_ready ? absl::InternalError("the workload ended before it was ready") : absl::OkStatus();
+    }
+    if (fd.valid()) {
+      out->seccomp_listener = std::move(fd);
+    } else if (n == sizeof(m) && m.kind == ChildMessage::kError) {
+      return ChildError(m);
+    } else if (n == sizeof(m) && m.kind == ChildMessage::kReady && until_ready) {
+      return absl::OkStatus();
+    } else {
+      return absl::InternalError("unexpected message on the launch socket");
+    }
+  }
+}
+
+absl::Status SendGo(int sock) {
+  const char go = 'g';
+  if (::send(sock, &go, 1, MSG_NOSIGNAL) != 1) return ErrnoToStatus(errno, "start the workload");
+  return absl::OkStatus();
+}
+
+// Talks to the child from "go" to exec, or to ready when it is held.
 absl::Status Handshake(const LaunchPlan& plan, pid_t pid, int sock, LaunchedWorkload* out) {
   if (plan.clone_flags & CLONE_NEWUSER) {
     SECUREOS_RETURN_IF_ERROR(WriteProcFile(pid, "uid_map", plan.uid_map));
     SECUREOS_RETURN_IF_ERROR(WriteProcFile(pid, "gid_map", plan.gid_map));
   }
-  const char go = 'g';
-  if (::send(sock, &go, 1, MSG_NOSIGNAL) != 1) return ErrnoToStatus(errno, "start the workload");
-  for (;;) {
-    ChildMessage m{};
-    UniqueFd fd;
-    SECUREOS_ASSIGN_OR_RETURN(size_t n, Receive(sock, &m, &fd));
-    if (n == 0) return absl::OkStatus();
-    if (fd.valid()) {
-      out->seccomp_listener = std::move(fd);
-    } else if (n == sizeof(m) && m.kind == ChildMessage::kError) {
-      return ChildError(m);
-    } else {
-      return absl::InternalError("unexpected message on the launch socket");
-    }
-  }
+  SECUREOS_RETURN_IF_ERROR(SendGo(sock));
+  return ReceiveUntil(sock, plan.hold, out);
+}
+
+void KillAndReap(const LaunchedWorkload& w) {
+  ::syscall(SYS_pidfd_send_signal, w.pidfd.get(), SIGKILL, nullptr, 0);
+  RetryOnEintr([&] { return ::waitpid(w.pid, nullptr, 0); });
+}
+
+// Once it exec'd: its stdio is its own; the read ends of streamed output are the caller's.
+LaunchedWorkload Finished(LaunchPlan& plan, LaunchedWorkload out) {
+  // Only now: until exec the child may share this memory and read these numbers.
+  plan.stdio.in.Reset();
+  plan.stdio.out.Reset();
+  plan.stdio.err.Reset();
+  out.stdout_read = std::move(plan.stdio.out_read);
+  out.stderr_read = std::move(plan.stdio.err_read);
+  return out;
 }
 
 // The child's own stack: with CLONE_VM it runs in sandboxd's memory.
@@ -258,7 +304,6 @@ constexpr size_t kChildStackBytes = 512 << 10;
 struct StackDeleter {
   void operator()(void* p) const { ::munmap(p, kChildStackBytes); }
 };
-using ChildStack = std::unique_ptr<void, StackDeleter>;
 
 struct ChildStart {
   const LaunchPlan* plan;
@@ -283,11 +328,11 @@ int ChildEntry(void* arg) {
 // fails, which fails the launch anyway.
 // A time namespace needs clone3 (clone's flags cannot express CLONE_NEWTIME), and the
 // sanitizer runtime needs its own copy of the process: both fall back to a fork-like clone3.
-pid_t StartChild(const ChildStart& start, ChildStack& stack, int* pidfd) {
+pid_t StartChild(const ChildStart& start, void* stack, int* pidfd) {
   const uint64_t flags = start.plan->clone_flags;
 #if !defined(__SANITIZE_ADDRESS__)
   if ((flags & CLONE_NEWTIME) == 0) {
-    return ::clone(ChildEntry, static_cast<char*>(stack.get()) + kChildStackBytes,
+    return ::clone(ChildEntry, static_cast<char*>(stack) + kChildStackBytes,
                    static_cast<int>(flags) | CLONE_VM | CLONE_PIDFD | SIGCHLD,
                    const_cast<ChildStart*>(&start), pidfd);
   }
@@ -333,19 +378,24 @@ class PidNamespaceForChildren {
 
 }  // namespace
 
-absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& before_start) {
+namespace {
+
+// Clones the child and sees it through its set-up: to its exec, or with plan.hold to the
+// point where it waits for Release.
+absl::StatusOr<HeldChild> Begin(LaunchPlan& plan, const BeforeStart& before_start) {
   plan.argv_ptrs = CStringArray(plan.argv);
   plan.env_ptrs = CStringArray(plan.env);
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return ErrnoToStatus(errno, "socketpair");
   }
-  UniqueFd sock(pair[0]);
+  HeldChild held;
+  held.sock.Reset(pair[0]);
   UniqueFd child_sock(pair[1]);
   void* mem = ::mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (mem == MAP_FAILED) return ErrnoToStatus(errno, "mmap child stack");
-  ChildStack stack(mem);
+  held.stack = std::shared_ptr<void>(mem, StackDeleter());
   const ChildStart start{&plan, child_sock.get()};
   // All signals blocked across the clone: the child resets dispositions before it
   // unblocks them, so no sandboxd handler ever runs in it.
@@ -354,7 +404,7 @@ absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& bef
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   int pidfd = -1;
   SECUREOS_ASSIGN_OR_RETURN(PidNamespaceForChildren joined, PidNamespaceForChildren::Enter(plan));
-  const pid_t pid = StartChild(start, stack, &pidfd);
+  const pid_t pid = StartChild(start, held.stack.get(), &pidfd);
   const int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (absl::Status left = joined.Leave(); !left.ok()) {
@@ -365,24 +415,39 @@ absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& bef
     std::abort();
   }
   if (pid < 0) return ErrnoToStatus(clone_errno, "clone");
-  LaunchedWorkload out;
-  out.pid = pid;
-  out.pidfd.Reset(pidfd);
+  held.workload.pid = pid;
+  held.workload.pidfd.Reset(pidfd);
   child_sock.Reset();  // Our copy: the socket reads end of file once the child has exec'd.
-  absl::Status s = before_start ? before_start(out.pid) : absl::OkStatus();
-  if (s.ok()) s = Handshake(plan, out.pid, sock.get(), &out);
+  absl::Status s = before_start ? before_start(pid) : absl::OkStatus();
+  if (s.ok()) s = Handshake(plan, pid, held.sock.get(), &held.workload);
   if (!s.ok()) {
-    ::syscall(SYS_pidfd_send_signal, out.pidfd.get(), SIGKILL, nullptr, 0);
-    RetryOnEintr([&] { return ::waitpid(out.pid, nullptr, 0); });
+    KillAndReap(held.workload);
     return s;
   }
-  // Only now: until exec the child may share this memory and read these numbers.
-  plan.stdio.in.Reset();
-  plan.stdio.out.Reset();
-  plan.stdio.err.Reset();
-  out.stdout_read = std::move(plan.stdio.out_read);
-  out.stderr_read = std::move(plan.stdio.err_read);
-  return out;
+  return held;
+}
+
+}  // namespace
+
+absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& before_start) {
+  plan.hold = false;
+  SECUREOS_ASSIGN_OR_RETURN(HeldChild done, Begin(plan, before_start));
+  return Finished(plan, std::move(done.workload));
+}
+
+absl::StatusOr<HeldChild> Prepare(LaunchPlan& plan, const BeforeStart& before_start) {
+  plan.hold = true;
+  return Begin(plan, before_start);
+}
+
+absl::StatusOr<LaunchedWorkload> Release(LaunchPlan& plan, HeldChild held) {
+  absl::Status s = SendGo(held.sock.get());
+  if (s.ok()) s = ReceiveUntil(held.sock.get(), /*until_ready=*/false, &held.workload);
+  if (!s.ok()) {
+    KillAndReap(held.workload);
+    return s;
+  }
+  return Finished(plan, std::move(held.workload));
 }
 
 }  // namespace secureos::sandboxd

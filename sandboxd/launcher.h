@@ -33,6 +33,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -68,6 +69,9 @@ struct LaunchPlan {
   uint64_t keep_caps = 0;  // Capability mask kept inside the user namespace.
   const sock_fprog* seccomp = nullptr;  // Null: no filter (the spelled-out "unconfined").
   bool die_with_parent = false;
+  // Set by Prepare: the child stops after no_new_privs, before its seccomp filter and
+  // execve, until Release.
+  bool hold = false;
   std::vector<std::string> argv;
   std::vector<std::string> env;
   Stdio stdio;
@@ -91,6 +95,21 @@ using BeforeStart = std::function<absl::Status(pid_t)>;
 // Starts the workload. On failure nothing runs and the error names the step and path
 // ("mount proc on /proc: Operation not permitted", "execve /bin/x: No such file...").
 absl::StatusOr<LaunchedWorkload> Launch(LaunchPlan& plan, const BeforeStart& before_start);
+
+// A child set up to just before its exec, waiting (the OCI "created" state: it has a pid,
+// its namespaces, cgroups and network; it runs nothing of its own yet). If sandboxd goes
+// away the child ends (its launch socket closes). `plan` must stay where it is until Release.
+struct HeldChild {
+  LaunchedWorkload workload;     // pid and pidfd so far.
+  UniqueFd sock;                 // The launch socket.
+  std::shared_ptr<void> stack;   // The child's stack, which it runs on until exec.
+};
+
+// Launch up to the wait. On failure nothing runs.
+absl::StatusOr<HeldChild> Prepare(LaunchPlan& plan, const BeforeStart& before_start);
+// Lets a held child install its filter and exec; the rest as Launch. On failure the child
+// is killed.
+absl::StatusOr<LaunchedWorkload> Release(LaunchPlan& plan, HeldChild held);
 
 }  // namespace secureos::sandboxd
 

@@ -74,7 +74,7 @@ PlanContext SandboxdService::Context() {
 absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec,
                                                    absl::StatusOr<WorkloadPlan> plan,
                                                    const Caller& caller, const std::string& trace_id,
-                                                   const std::string& joins) {
+                                                   Registration how, const std::string& joins) {
   absl::Status admitted = plan.status();
   if (admitted.ok() && !spec.capabilities().empty()) {
     absl::StatusOr<std::string> principal = CapabilityPrincipal(spec);
@@ -87,15 +87,21 @@ absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec,
     e.set_severity(common::v1::SEVERITY_WARNING);
     e.set_trace_id(trace_id);
     e.mutable_principal()->set_id(absl::StrCat("uid:", caller.creds.uid));
-    e.set_message(absl::StrCat(joins.empty() ? "workload" : "exec into " + joins, " refused: ",
+    e.set_message(absl::StrCat(how == Registration::kExec ? "exec into " + joins : "workload", " refused: ",
                                admitted.message()));
     e.mutable_workload()->set_name(spec.name());
     e.mutable_workload()->set_rule(std::string(admitted.message()));
     core()->events().Publish(std::move(e));
     return admitted;
   }
-  if (!joins.empty()) return workloads_->CreateExec(joins, std::move(*plan), caller.creds.uid, trace_id);
-  return workloads_->Create(std::move(*plan), caller.creds.uid, trace_id);
+  switch (how) {
+    case Registration::kExec:
+      return workloads_->CreateExec(joins, std::move(*plan), caller.creds.uid, trace_id);
+    case Registration::kPrepared:
+      return workloads_->CreatePrepared(std::move(*plan), caller.creds.uid, trace_id);
+    default:
+      return workloads_->Create(std::move(*plan), caller.creds.uid, trace_id);
+  }
 }
 
 grpc::Status SandboxdService::StartAndStream(grpc::ServerContext* ctx, const std::string& id,
@@ -117,7 +123,7 @@ grpc::Status SandboxdService::Run(grpc::ServerContext* ctx, const v1::RunRequest
   const OutputRequest output = Output(*request, v1::OUTPUT_MODE_STREAM);
   SECUREOS_ASSIGN_OR_RETURN_GRPC(
       std::string id, Admit(request->spec(), BuildWorkloadPlan(request->spec(), output, Context(), true),
-                            caller, TraceIdOr(request->trace_id())));
+                            caller, TraceIdOr(request->trace_id()), Registration::kOneShot));
   return StartAndStream(ctx, id, writer);
 }
 
@@ -133,7 +139,7 @@ grpc::Status SandboxdService::Exec(grpc::ServerContext* ctx, const v1::ExecReque
   // does not reach a new process.
   SECUREOS_ASSIGN_OR_RETURN_GRPC(
       std::string id, Admit(target.spec(), BuildExecPlan(target.spec(), *request, Context()), caller,
-                            TraceIdOr(request->trace_id()), request->id()));
+                            TraceIdOr(request->trace_id()), Registration::kExec, request->id()));
   return StartAndStream(ctx, id, writer);
 }
 
@@ -143,7 +149,7 @@ grpc::Status SandboxdService::Create(grpc::ServerContext* ctx, const v1::CreateR
   const OutputRequest output = Output(*request, v1::OUTPUT_MODE_NULL);
   SECUREOS_ASSIGN_OR_RETURN_GRPC(
       std::string id, Admit(request->spec(), BuildWorkloadPlan(request->spec(), output, Context(), false),
-                            caller, TraceIdOr(request->trace_id())));
+                            caller, TraceIdOr(request->trace_id()), Registration::kPrepared));
   SECUREOS_ASSIGN_OR_RETURN_GRPC(*response, workloads_->Status(id));
   return grpc::Status::OK;
 }

@@ -43,10 +43,13 @@ class SandboxdService : public BasicService<v1::Sandboxd> {
  private:
   // What the configuration contributes to a plan.
   PlanContext Context();
+  // How an admitted workload is registered: a one-shot Run, a Create (its process made and
+  // held until Start), an exec into workload `joins`.
+  enum class Registration { kOneShot, kPrepared, kExec };
   // Takes the validated `plan` of `spec`, asks capd for its kept capabilities, and registers
-  // it (an exec into `joins` when that is set); an event says why on refusal.
+  // it; an event says why on refusal.
   absl::StatusOr<std::string> Admit(const v1::SandboxSpec& spec, absl::StatusOr<WorkloadPlan> plan,
-                                    const Caller& caller, const std::string& trace_id,
+                                    const Caller& caller, const std::string& trace_id, Registration how,
                                     const std::string& joins = "");
   // Starts a one-shot workload and streams it to `writer`; killed when the caller goes.
   grpc::Status StartAndStream(grpc::ServerContext* ctx, const std::string& id,

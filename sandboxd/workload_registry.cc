@@ -105,6 +105,7 @@ struct WorkloadRegistry::Workload {
   v1::Exited exit;
   int followers = 0;
   std::string joins;  // An exec: the workload whose namespaces and cgroup it joins.
+  std::optional<HeldChild> held;  // Created with Prepare: set up, waiting for Start.
 };
 
 namespace {
@@ -238,6 +239,7 @@ WorkloadRegistry::~WorkloadRegistry() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     for (auto& [id, w] : workloads_) {
+      DiscardHeldLocked(*w);  // A created workload does not outlive sandboxd.
       if (w->state != v1::WORKLOAD_STATE_RUNNING || !w->pidfd.valid()) continue;
       if (!w->plan.launch.die_with_parent && w->pid > 0) {
         // Long-lived: it keeps running, recorded for the next run, which re-adopts it.
@@ -319,34 +321,95 @@ absl::StatusOr<std::string> WorkloadRegistry::CreateExec(const std::string& targ
   return id;
 }
 
-absl::Status WorkloadRegistry::Launch(Workload& w) {
+absl::StatusOr<std::string> WorkloadRegistry::CreatePrepared(WorkloadPlan plan, uid_t owner,
+                                                             const std::string& trace_id) {
+  const std::string id = Create(std::move(plan), owner, trace_id);
+  Workload* w;
+  {
+    absl::MutexLock lock(&mu_);
+    w = workloads_[id].get();
+    w->state = v1::WORKLOAD_STATE_CREATED;
+    ++w->followers;  // Not forgotten while it is set up.
+  }
+  absl::Status s = PrepareLaunch(*w);
+  absl::MutexLock lock(&mu_);
+  --w->followers;
+  if (!s.ok()) {
+    workloads_.erase(id);  // Nothing runs: the request failed, nothing is left to show.
+    return s;
+  }
+  changed_.SignalAll();
+  return id;
+}
+
+void WorkloadRegistry::DiscardHeldLocked(Workload& w) {
+  if (!w.held.has_value()) return;
+  ::syscall(SYS_pidfd_send_signal, w.held->workload.pidfd.get(), SIGKILL, nullptr, 0);
+  RetryOnEintr([&] { return ::waitpid(w.held->workload.pid, nullptr, 0); });
+  w.held.reset();
+}
+
+absl::StatusOr<std::vector<int>> WorkloadRegistry::CgroupFor(Workload& w, std::optional<JoinTarget>* target) {
   std::vector<int> procs;
-  std::optional<JoinTarget> target;
   if (w.joins.empty()) {
     SECUREOS_ASSIGN_OR_RETURN(
         w.cgroup, Cgroup::Create(options_.layout, options_.cgroup_parent, w.id, w.plan.cgroup));
     procs.assign(w.cgroup->procs_fds().begin(), w.cgroup->procs_fds().end());
   } else {
-    SECUREOS_ASSIGN_OR_RETURN(target, TargetOf(w));
-    w.plan.launch.join_pidfd = target->pidfd.get();
-    for (const UniqueFd& fd : target->procs) procs.push_back(fd.get());
+    SECUREOS_ASSIGN_OR_RETURN(*target, TargetOf(w));
+    w.plan.launch.join_pidfd = (*target)->pidfd.get();
+    for (const UniqueFd& fd : (*target)->procs) procs.push_back(fd.get());
+  }
+  return procs;
+}
+
+BeforeStart WorkloadRegistry::JoinCgroupAndNetwork(Workload& w, std::vector<int> procs) {
+  return [&w, procs = std::move(procs)](pid_t pid) -> absl::Status {
+    const std::string text = absl::StrCat(pid);
+    for (int fd : procs) {
+      if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        return ErrnoToStatus(errno, "join the workload's cgroup");
+      }
+    }
+    if (w.plan.bridge.has_value()) return AttachToBridge(pid, *w.plan.bridge, HostInterfaceName(w.id));
+    return absl::OkStatus();
+  };
+}
+
+absl::Status WorkloadRegistry::PrepareLaunch(Workload& w) {
+  std::optional<JoinTarget> target;
+  SECUREOS_ASSIGN_OR_RETURN(std::vector<int> procs, CgroupFor(w, &target));
+  absl::StatusOr<HeldChild> held;
+  launcher_.Run([&] { held = sandboxd::Prepare(w.plan.launch, JoinCgroupAndNetwork(w, std::move(procs))); });
+  if (!held.ok()) {
+    w.cgroup.reset();
+    return held.status();
+  }
+  absl::MutexLock lock(&mu_);
+  w.pid = held->workload.pid;
+  w.held = std::move(*held);
+  return absl::OkStatus();
+}
+
+absl::Status WorkloadRegistry::Launch(Workload& w) {
+  std::optional<HeldChild> held;
+  {
+    absl::MutexLock lock(&mu_);
+    held.swap(w.held);
   }
   absl::StatusOr<LaunchedWorkload> launched;
-  // Always from the launcher thread: see the header.
-  launcher_.Run([&] {
-    launched = sandboxd::Launch(w.plan.launch, [&](pid_t pid) -> absl::Status {
-      const std::string text = absl::StrCat(pid);
-      for (int fd : procs) {
-        if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-          return ErrnoToStatus(errno, "join the workload's cgroup");
-        }
-      }
-      if (w.plan.bridge.has_value()) {
-        return AttachToBridge(pid, *w.plan.bridge, HostInterfaceName(w.id));
-      }
-      return absl::OkStatus();
-    });
-  });
+  if (held.has_value()) {
+    launcher_.Run([&] { launched = sandboxd::Release(w.plan.launch, std::move(*held)); });
+  } else {
+    std::optional<JoinTarget> target;
+    SECUREOS_ASSIGN_OR_RETURN(std::vector<int> procs, CgroupFor(w, &target));
+    // Always from the launcher thread: see the header.
+    launcher_.Run([&] { launched = sandboxd::Launch(w.plan.launch, JoinCgroupAndNetwork(w, std::move(procs))); });
+  }
+  return Launched(w, std::move(launched));
+}
+
+absl::Status WorkloadRegistry::Launched(Workload& w, absl::StatusOr<LaunchedWorkload> launched) {
   if (!launched.ok()) return launched.status();
   w.pid = launched->pid;
   w.pidfd = std::move(launched->pidfd);
@@ -650,7 +713,10 @@ absl::Status WorkloadRegistry::Kill(const std::string& id, int signal) {
   if (it == workloads_.end()) return absl::NotFoundError(absl::StrCat("id: no workload ", id));
   Workload& w = *it->second;
   if (w.state == v1::WORKLOAD_STATE_CREATED) {
-    // Never started (an OCI kill of a created container): it ends here, killed.
+    // Never started (an OCI kill of a created container): it ends here, killed, with the
+    // process that waited for its start, and its cgroup.
+    DiscardHeldLocked(w);
+    w.cgroup.reset();
     w.state = v1::WORKLOAD_STATE_EXITED;
     w.exit.set_signal(signal);
     w.exit.set_reason(v1::EXIT_REASON_KILLED);
@@ -682,7 +748,7 @@ v1::WorkloadInfo WorkloadRegistry::InfoLocked(const Workload& w) const {
   // Launched and watched (Start sets the key under the lock once Launch, which runs without
   // it, has filled in the pid and the cgroup); Finish takes the cgroup away under the lock.
   const bool launched = w.state == v1::WORKLOAD_STATE_RUNNING && w.key != 0;
-  if (launched) info.set_pid(w.pid);
+  if (launched || (w.state == v1::WORKLOAD_STATE_CREATED && w.held.has_value())) info.set_pid(w.pid);
   for (const auto& a : w.plan.spec.argv()) info.add_argv(a);
   if (!w.history.empty() && w.history.back().has_exited()) *info.mutable_exited() = w.exit;
   info.set_violations(w.violations);

@@ -60,6 +60,11 @@ class WorkloadRegistry {
 
   // Registers a validated workload (state CREATED); returns its id.
   std::string Create(WorkloadPlan plan, uid_t owner, const std::string& trace_id);
+  // Registers a long-lived workload and makes its process, set up to just before its exec
+  // (launcher.h Prepare): it has its pid, namespaces, cgroup and network from now on, and
+  // runs when started. On failure nothing is registered. A created workload does not
+  // outlive sandboxd.
+  absl::StatusOr<std::string> CreatePrepared(WorkloadPlan plan, uid_t owner, const std::string& trace_id);
   // Registers an exec into running workload `target` (BuildExecPlan's plan; state CREATED),
   // to be started with Start: it joins the target's namespaces and cgroup instead of making
   // its own. NOT_FOUND or FAILED_PRECONDITION when the target is not running.
@@ -98,7 +103,13 @@ class WorkloadRegistry {
   v1::WorkloadInfo InfoLocked(const Workload& w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Publish(const Workload& w, common::v1::EventKind kind, common::v1::Severity severity,
                std::string message, common::v1::WorkloadEvent details);
+  // Start's launch: Release of a prepared workload, or Launch of the others.
   absl::Status Launch(Workload& w);
+  absl::Status PrepareLaunch(Workload& w);
+  // After either: the pid, pidfd, output and seccomp supervisor taken over.
+  absl::Status Launched(Workload& w, absl::StatusOr<LaunchedWorkload> launched);
+  // Kills and reaps a prepared workload's waiting process.
+  void DiscardHeldLocked(Workload& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // What an exec needs of its target at launch: the pidfd and the cgroup's procs files,
   // duplicated so that the target may end meanwhile.
   struct JoinTarget {
@@ -106,6 +117,10 @@ class WorkloadRegistry {
     std::vector<UniqueFd> procs;
   };
   absl::StatusOr<JoinTarget> TargetOf(const Workload& exec) const;
+  // The cgroup procs files the launch joins: its own new cgroup's, or an exec's target's.
+  absl::StatusOr<std::vector<int>> CgroupFor(Workload& w, std::optional<JoinTarget>* target);
+  // The BeforeStart of a launch: the cgroup, then the bridge when the plan has one.
+  static BeforeStart JoinCgroupAndNetwork(Workload& w, std::vector<int> procs);
   // The previous run's long-lived workloads; returns the ids re-adopted.
   std::set<std::string> Readopt() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PersistLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
