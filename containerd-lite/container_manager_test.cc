@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -145,6 +146,22 @@ class FakeRunner : public WorkloadRunner {
 
 class ContainerManagerTest : public BundleDirTest {
  protected:
+  // The manager checks that a container's host ids can reach the rootfs: a directory under
+  // /tmp (mode 0755), not TEST_TMPDIR, which may lie under /root.
+  std::string BaseDir() override {
+    if (base_.empty()) {
+      char tmpl[] = "/tmp/ctr-manager-test-XXXXXX";
+      if (::mkdtemp(tmpl) == nullptr || ::chmod(tmpl, 0755) != 0) return "";
+      base_ = tmpl;
+    }
+    return base_;
+  }
+  void TearDown() override {
+    manager_.reset();
+    std::error_code ec;
+    if (!base_.empty()) std::filesystem::remove_all(base_, ec);
+  }
+
   void SetUp() override {
     BundleDirTest::SetUp();
     state_dir_ = dir_ + ".state";
@@ -205,6 +222,7 @@ class ContainerManagerTest : public BundleDirTest {
     return out;
   }
 
+  std::string base_;
   std::string state_dir_;
   std::shared_ptr<v1::ContainerdLiteConfig> config_;
   EventRing events_{"containerd-lite", 10000};
@@ -403,6 +421,17 @@ TEST_F(ContainerManagerTest, BundleMustBelongToTheRequester) {
   r.set_id("web");
   r.set_bundle(dir_);
   EXPECT_TRUE(manager_->Create(r, Requester{4321, "t"}).ok());  // Its owner may.
+}
+
+TEST_F(ContainerManagerTest, ARootfsTheContainerCannotReachIsRefused) {
+  ASSERT_EQ(::chmod(base_.c_str(), 0700), 0);
+  auto c = Create("web");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr(absl::StrCat("the container's host ids cannot reach ", dir_, "/rootfs: ", base_,
+                                     " has mode 0700 (it needs o+x)")));
+  ASSERT_EQ(::chmod(base_.c_str(), 0755), 0);
+  EXPECT_TRUE(Create("web").ok());
 }
 
 TEST_F(ContainerManagerTest, BadRequests) {

@@ -77,11 +77,16 @@ std::string ErrorOf(const OciReport& report) {
   return status.ok() ? "" : std::string(status.message());
 }
 
-void BundleDirTest::SetUp() {
+std::string BundleDirTest::BaseDir() {
   const char* tmp = std::getenv("TEST_TMPDIR");
-  ASSERT_NE(tmp, nullptr);
+  return tmp == nullptr ? "" : tmp;
+}
+
+void BundleDirTest::SetUp() {
+  const std::string base = BaseDir();
+  ASSERT_FALSE(base.empty());
   const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  dir_ = absl::StrCat(tmp, "/", test->test_suite_name(), ".", test->name());
+  dir_ = absl::StrCat(base, "/", test->test_suite_name(), ".", test->name());
   MakeDir(dir_);
   rootfs_ = dir_ + "/rootfs";
   for (const char* d : {"", "/bin", "/etc", "/tmp", "/usr", "/usr/lib", "/proc"}) {

@@ -48,6 +48,9 @@ std::string ErrorOf(const OciReport& report);
 class BundleDirTest : public ::testing::Test {
  protected:
   void SetUp() override;
+  // Where the bundle directory goes: TEST_TMPDIR (which may lie under a directory others
+  // cannot search, such as /root).
+  virtual std::string BaseDir();
 
   std::string dir_;
   std::string rootfs_;
