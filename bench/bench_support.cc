@@ -40,23 +40,28 @@ int RemoveCgroupEntry(const char* path, const struct stat*, int type, FTW*) {
   return 0;
 }
 
-// <hierarchy>/<parent> in every hierarchy, then its first component where empty.
-void RemoveCgroupParent(const std::string& parent) {
-  std::vector<std::string> bases = {"/sys/fs/cgroup"};
+}  // namespace
+
+void RemoveTree(const std::string& root) {
+  ::nftw(root.c_str(), RemoveTreeEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+std::vector<std::string> RemoveCgroupParent(const std::string& parent) {
+  std::vector<std::string> bases = {"/sys/fs/cgroup"};  // A pure cgroup2 host.
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
     if (e.is_directory(ec)) bases.push_back(e.path().string());
   }
+  std::vector<std::string> left;
   const std::string top = parent.substr(0, parent.find('/'));
   for (const std::string& base : bases) {
     const std::string dir = base + "/" + parent;
     ::nftw(dir.c_str(), RemoveCgroupEntry, 16, FTW_DEPTH | FTW_PHYS);
-    ::rmdir((base + "/" + top).c_str());
-    if (::access(dir.c_str(), F_OK) == 0) std::fprintf(stderr, "could not remove cgroup %s\n", dir.c_str());
+    ::rmdir((base + "/" + top).c_str());  // Fails while another bench uses it: fine.
+    if (::access(dir.c_str(), F_OK) == 0) left.push_back(dir);
   }
+  return left;
 }
-
-}  // namespace
 
 double Pct(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -177,8 +182,12 @@ Suite::~Suite() {
     }
   }
   if (run_mounted_) ::umount2((root_ + "/run").c_str(), MNT_DETACH);
-  if (!root_.empty()) ::nftw(root_.c_str(), RemoveTreeEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-  if (!cgroup_parent_.empty()) RemoveCgroupParent(cgroup_parent_);
+  if (!root_.empty()) RemoveTree(root_);
+  if (!cgroup_parent_.empty()) {
+    for (const std::string& dir : RemoveCgroupParent(cgroup_parent_)) {
+      std::fprintf(stderr, "could not remove cgroup %s\n", dir.c_str());
+    }
+  }
 }
 
 }  // namespace secureos::bench

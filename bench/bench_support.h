@@ -31,6 +31,14 @@ absl::Status WaitOk(pid_t pid, const std::string& what);
 // Wall milliseconds from spawn to the reaped exit of argv, which must exit 0; stderr as Spawn.
 absl::StatusOr<double> TimeCommandMs(const std::vector<std::string>& argv, const std::string& stderr_path = "");
 
+// Deletes a directory tree without crossing into other mounts (a /run left mounted).
+void RemoveTree(const std::string& root);
+
+// Removes <hierarchy>/<parent> (and whatever cgroups are left under it) in every hierarchy
+// under /sys/fs/cgroup, then the first component of `parent` where it is empty. Returns the
+// paths that are still there.
+std::vector<std::string> RemoveCgroupParent(const std::string& parent);
+
 // Daemons of the suite on a temporary root.
 class Suite {
  public:

@@ -50,6 +50,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_support.h"
 #include "common/fd.h"
 #include "common/grpc_status.h"
 #include "common/status.h"
@@ -131,42 +132,6 @@ absl::StatusOr<double> TimeCommandMs(const Command& cmd) {
   SECUREOS_ASSIGN_OR_RETURN(const pid_t pid, Spawn(cmd));
   SECUREOS_RETURN_IF_ERROR(WaitForSuccess(pid, cmd.argv[0]));
   return absl::ToDoubleMilliseconds(absl::Now() - start);
-}
-
-// Deletes a directory tree without crossing into other mounts (a /run left mounted).
-int RemoveTreeEntry(const char* path, const struct stat*, int type, FTW*) {
-  if (type == FTW_DP) {
-    ::rmdir(path);
-  } else {
-    ::unlink(path);
-  }
-  return 0;
-}
-
-// cgroupfs: directories go with rmdir, their control files with them.
-int RemoveCgroupEntry(const char* path, const struct stat*, int type, FTW*) {
-  if (type == FTW_DP) ::rmdir(path);
-  return 0;
-}
-
-// Removes <hierarchy>/<parent> (and whatever workload cgroups are left under it) in every
-// hierarchy under /sys/fs/cgroup, then the first component of `parent` where it is empty.
-// Returns the paths that are still there.
-std::vector<std::string> RemoveCgroupParent(const std::string& parent) {
-  std::vector<std::string> bases = {"/sys/fs/cgroup"};  // A pure cgroup2 host.
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-    if (e.is_directory(ec)) bases.push_back(e.path().string());
-  }
-  std::vector<std::string> left;
-  const std::string top = parent.substr(0, parent.find('/'));
-  for (const std::string& base : bases) {
-    const std::string dir = base + "/" + parent;
-    ::nftw(dir.c_str(), RemoveCgroupEntry, 16, FTW_DEPTH | FTW_PHYS);
-    ::rmdir((base + "/" + top).c_str());  // Fails while another bench uses it: fine.
-    if (::access(dir.c_str(), F_OK) == 0) left.push_back(dir);
-  }
-  return left;
 }
 
 // A sandboxd on a temporary root. The destructor undoes everything Start did, however far
@@ -274,13 +239,13 @@ SandboxdUnderTest::~SandboxdUnderTest() {
     std::fprintf(stderr, "could not unmount %s/run: %s\n", root_.c_str(), std::strerror(errno));
   }
   if (!root_.empty()) {
-    ::nftw(root_.c_str(), RemoveTreeEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    bench::RemoveTree(root_);
     if (::access(root_.c_str(), F_OK) == 0) {
       std::fprintf(stderr, "could not remove %s\n", root_.c_str());
     }
   }
   if (!cgroup_parent_.empty()) {
-    for (const std::string& dir : RemoveCgroupParent(cgroup_parent_)) {
+    for (const std::string& dir : bench::RemoveCgroupParent(cgroup_parent_)) {
       std::fprintf(stderr, "could not remove cgroup %s\n", dir.c_str());
     }
   }

@@ -404,6 +404,30 @@ TEST_F(ContainerManagerTest, ExplicitMappingsAreValidated) {
             "config.json: linux.gidMappings: required when linux.uidMappings is given");
 }
 
+TEST_F(ContainerManagerTest, HostIdsOutsideThePoolNeedTheConfiguredException) {
+  oci::v1::Spec spec = CrunSpec();
+  spec.mutable_process()->set_terminal(false);
+  spec.mutable_linux()->add_namespaces()->set_type("user");
+  for (auto* m : {spec.mutable_linux()->add_uid_mappings(), spec.mutable_linux()->add_gid_mappings()}) {
+    m->set_container_id(0);
+    m->set_host_id(2000000);  // Outside the pool (1000000-1262143).
+    m->set_size(1000);
+  }
+  WriteSpec(spec);
+  auto refused = Create("host");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("is not inside the uid pool"));
+  config_->set_allow_host_ids(true);
+  auto allowed = Create("host");
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  EXPECT_EQ(allowed->uid_mappings(0).host_id(), 2000000u);
+  EXPECT_FALSE(allowed->user_namespace_added());
+  // The exception never reaches host root or nobody.
+  spec.mutable_linux()->mutable_uid_mappings(0)->set_host_id(65000);
+  WriteSpec(spec);
+  EXPECT_THAT(std::string(Create("nobody").status().message()), HasSubstr("65534 (nobody)"));
+}
+
 TEST_F(ContainerManagerTest, BundleMustBelongToTheRequester) {
   ASSERT_EQ(::chmod(dir_.c_str(), 0777), 0);
   auto c = Create("web");

@@ -32,7 +32,6 @@ namespace v1 = ::secureos::containerd_lite::v1;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using test::Child;
-using test::SpawnOptions;
 using test::TempRoot;
 
 constexpr uint32_t kPoolStart = 3000000;
@@ -90,12 +89,7 @@ class ContainerdLiteTest : public ::testing::Test {
         (void)stub_->Delete(&ctx, d, &r);
       }
     }
-    for (auto* d : {&ctr_, &sandboxd_, &capd_}) {
-      if (*d) {
-        (*d)->Signal(SIGTERM);
-        (*d)->Wait(absl::Seconds(10));
-      }
-    }
+    test::StopDaemons({&ctr_, &sandboxd_, &capd_});
     test::RemoveCgroupEverywhere(sandbox_cgroups_);
     // The bridge is host configuration that bridge mode makes when missing.
     (void)test::RunProcess({"/bin/busybox", "ip", "link", "del", bridge_});
@@ -107,12 +101,13 @@ class ContainerdLiteTest : public ::testing::Test {
   }
 
   bool StartDaemon(const std::string& name, std::optional<Child>* out) {
-    SpawnOptions o;
-    o.stderr_path = root_ / absl::StrCat(name, ".log");
-    auto child = Child::Start({test::Runfile(absl::StrCat(name, "/", name)), "--root", root_.path()}, o);
-    if (!child.ok()) return false;
+    absl::StatusOr<Child> child = test::StartDaemon(root_, name);
+    if (!child.ok()) {
+      ADD_FAILURE() << child.status();
+      return false;
+    }
     out->emplace(std::move(*child));
-    return test::WaitForPath(root_ / absl::StrCat("run/secureos/", name, ".sock"), absl::Seconds(20));
+    return true;
   }
 
   bool StartCtr() {

@@ -26,7 +26,6 @@ namespace {
 using ::testing::HasSubstr;
 using common::v1::Event;
 using test::Child;
-using test::SpawnOptions;
 using test::TempRoot;
 
 std::chrono::system_clock::time_point Deadline(int seconds = 60) {
@@ -69,12 +68,7 @@ class SvcdTest : public ::testing::Test {
         for (const auto& s : all.services()) (void)Call(&v1::Svcd::Stub::StopService, s.name());
       }
     }
-    for (auto* d : {&svcd_, &sandboxd_, &capd_}) {
-      if (*d) {
-        (*d)->Signal(SIGTERM);
-        (*d)->Wait(absl::Seconds(10));
-      }
-    }
+    test::StopDaemons({&svcd_, &sandboxd_, &capd_});
     test::RemoveCgroupEverywhere(svcd_cgroups_);
     test::RemoveCgroupEverywhere(sandbox_cgroups_);
     if (HasFailure()) {
@@ -85,12 +79,13 @@ class SvcdTest : public ::testing::Test {
   }
 
   bool StartDaemon(const std::string& name, std::optional<Child>* out) {
-    SpawnOptions o;
-    o.stderr_path = root_ / absl::StrCat(name, ".log");
-    auto child = Child::Start({test::Runfile(absl::StrCat(name, "/", name)), "--root", root_.path()}, o);
-    if (!child.ok()) return false;
+    absl::StatusOr<Child> child = test::StartDaemon(root_, name);
+    if (!child.ok()) {
+      ADD_FAILURE() << child.status();
+      return false;
+    }
     out->emplace(std::move(*child));
-    return test::WaitForPath(root_ / absl::StrCat("run/secureos/", name, ".sock"), absl::Seconds(20));
+    return true;
   }
 
   bool StartSvcd() {

@@ -223,4 +223,23 @@ void RemoveCgroupEverywhere(const std::string& rel) {
 }
 
 
+absl::StatusOr<Child> StartDaemon(const TempRoot& root, const std::string& name) {
+  SpawnOptions o;
+  o.stderr_path = root / (name + ".log");
+  absl::StatusOr<Child> child = Child::Start({Runfile(name + "/" + name), "--root", root.path()}, o);
+  if (!child.ok()) return child.status();
+  if (!WaitForPath(root / ("run/secureos/" + name + ".sock"), absl::Seconds(20))) {
+    return absl::DeadlineExceededError(name + " made no socket within 20 s:\n" + ReadFileOrEmpty(o.stderr_path));
+  }
+  return child;
+}
+
+void StopDaemons(std::initializer_list<std::optional<Child>*> daemons) {
+  for (std::optional<Child>* d : daemons) {
+    if (!d->has_value()) continue;
+    (*d)->Signal(SIGTERM);
+    (*d)->Wait(absl::Seconds(10));
+  }
+}
+
 }  // namespace secureos::test

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,6 +92,13 @@ void RemoveCgroupEverywhere(const std::string& rel);
 
 // Absolute path of a runfile such as "capd/capd".
 std::string Runfile(const std::string& rel);
+
+// Starts daemon `name` (its runfile `<name>/<name>`) with --root `root`, stderr to
+// <root>/<name>.log, and waits up to 20 s for its socket; the error carries the log.
+absl::StatusOr<Child> StartDaemon(const TempRoot& root, const std::string& name);
+
+// SIGTERM to each daemon that is set, then up to 10 s for it to end, in the order given.
+void StopDaemons(std::initializer_list<std::optional<Child>*> daemons);
 
 }  // namespace secureos::test
 
