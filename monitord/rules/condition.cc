@@ -389,10 +389,11 @@ class Parser {
 }  // namespace
 
 Condition::Condition(std::shared_ptr<const ConditionNode> root) : root_(std::move(root)) {
+  if (root_ == nullptr) return;
   if (std::optional<std::set<int>> k = root_->Kinds()) kinds_ = std::move(*k);
 }
 
-bool Condition::Matches(const common::v1::Event& event) const { return root_->Eval(event); }
+bool Condition::Matches(const common::v1::Event& event) const { return root_ != nullptr && root_->Eval(event); }
 
 void ConditionContext::AddList(const std::string& name, std::vector<std::string> items) {
   lists_[name] = std::move(items);

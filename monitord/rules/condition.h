@@ -37,6 +37,7 @@ class ConditionNode;
 // A compiled condition.
 class Condition {
  public:
+  // A null root matches nothing.
   explicit Condition(std::shared_ptr<const ConditionNode> root);
   bool Matches(const common::v1::Event& event) const;
   // The event kinds the condition can match, when it says (a top-level `kind == X` or
