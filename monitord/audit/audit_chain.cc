@@ -1,0 +1,132 @@
+#include "monitord/audit/audit_chain.h"
+
+#include <openssl/evp.h>
+
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/fd.h"
+
+namespace secureos::monitord {
+namespace {
+
+constexpr size_t kMaxAuditFileBytes = size_t{1} << 32;
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+bool IsHex64(absl::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!absl::ascii_isxdigit(c) || absl::ascii_isupper(c)) return false;
+  }
+  return true;
+}
+
+std::string Base(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+}  // namespace
+
+std::string Sha256Hex(absl::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1) {
+    return std::string(64, '?');  // Out of memory in libcrypto: never equal to a real hash.
+  }
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
+  return hex;
+}
+
+std::string FormatRecord(uint64_t seq, absl::Time time, absl::string_view type, absl::string_view prev,
+                         absl::string_view data_json) {
+  return absl::StrCat("{\"seq\":", seq, ",\"time\":\"",
+                      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone()), "\",\"type\":\"", type,
+                      "\",\"prev\":\"", prev, "\",\"data\":", data_json, "}");
+}
+
+absl::StatusOr<RecordHeader> ParseRecordHeader(absl::string_view line) {
+  RecordHeader h;
+  absl::string_view rest = line;
+  if (!absl::ConsumePrefix(&rest, "{\"seq\":")) return absl::InvalidArgumentError("not a record: no seq");
+  const size_t comma = rest.find(',');
+  if (comma == absl::string_view::npos || !absl::SimpleAtoi(rest.substr(0, comma), &h.seq) || h.seq == 0) {
+    return absl::InvalidArgumentError("not a record: bad seq");
+  }
+  const size_t prev = rest.find(",\"prev\":\"");
+  if (prev == absl::string_view::npos) return absl::InvalidArgumentError("not a record: no prev");
+  h.prev = std::string(rest.substr(prev + 9, 64));
+  if (!IsHex64(h.prev) || rest.substr(prev + 9 + 64, 10) != "\",\"data\":{" || !absl::EndsWith(rest, "}")) {
+    return absl::InvalidArgumentError("not a record: bad prev or data");
+  }
+  return h;
+}
+
+std::string FormatHead(uint64_t seq, absl::string_view hash) { return absl::StrCat(seq, " ", hash, "\n"); }
+
+absl::StatusOr<std::pair<uint64_t, std::string>> ParseHead(absl::string_view text) {
+  std::vector<absl::string_view> parts = absl::StrSplit(absl::StripTrailingAsciiWhitespace(text), ' ');
+  uint64_t seq;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &seq) || !IsHex64(parts[1])) {
+    return absl::InvalidArgumentError("the head file is not \"SEQ SHA256\"");
+  }
+  return std::make_pair(seq, std::string(parts[1]));
+}
+
+VerifyReport VerifyChain(const std::vector<std::string>& files, absl::string_view head_text) {
+  VerifyReport r;
+  std::string last_hash(kGenesisHash);
+  uint64_t last_seq = 0;
+  for (const std::string& path : files) {
+    ++r.files;
+    absl::StatusOr<std::string> text = ReadFile(path, kMaxAuditFileBytes);
+    if (!text.ok()) {
+      r.problems.push_back(absl::StrCat(Base(path), ": ", text.status().message()));
+      continue;
+    }
+    if (!text->empty() && text->back() != '\n') {
+      r.problems.push_back(absl::StrCat(Base(path), ": the last record is torn (no newline at the end)"));
+    }
+    std::vector<absl::string_view> lines = absl::StrSplit(*text, '\n', absl::SkipEmpty());
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const std::string at = absl::StrCat(Base(path), ":", i + 1, ": ");
+      absl::StatusOr<RecordHeader> h = ParseRecordHeader(lines[i]);
+      if (!h.ok()) {
+        r.problems.push_back(at + std::string(h.status().message()));
+      } else {
+        if (h->seq != last_seq + 1) {
+          r.problems.push_back(absl::StrCat(at, "record ", h->seq, " where ", last_seq + 1,
+                                            " was expected (records removed or reordered)"));
+        }
+        if (h->prev != last_hash) {
+          r.problems.push_back(at + "prev does not match the record before it (edited, removed or reordered)");
+        }
+        last_seq = h->seq;
+      }
+      last_hash = Sha256Hex(lines[i]);
+      ++r.records;
+    }
+  }
+  if (head_text.empty()) return r;
+  absl::StatusOr<std::pair<uint64_t, std::string>> head = ParseHead(head_text);
+  if (!head.ok()) {
+    r.problems.push_back(std::string(head.status().message()));
+  } else if (last_seq < head->first) {
+    r.problems.push_back(absl::StrCat("truncated: the head says record ", head->first, " was written, the log ends at ",
+                                      last_seq));
+  } else if (last_seq == head->first && last_hash != head->second) {
+    r.problems.push_back(absl::StrCat("record ", last_seq, " differs from the one the head recorded (edited)"));
+  }
+  return r;
+}
+
+}  // namespace secureos::monitord
