@@ -1,0 +1,171 @@
+#include "monitord/source_subscriber.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "proto/capd.grpc.pb.h"
+#include "proto/containerd_lite.grpc.pb.h"
+#include "proto/monitord.grpc.pb.h"
+#include "proto/sandboxd.grpc.pb.h"
+#include "proto/svcd.grpc.pb.h"
+
+namespace secureos::monitord {
+namespace {
+
+constexpr absl::Duration kRetry = absl::Milliseconds(100);
+
+// A channel that reconnects within a second of its daemon coming back.
+std::shared_ptr<grpc::Channel> FastReconnectChannel(const std::string& socket) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  return grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args);
+}
+
+template <typename Service>
+class ServiceStream : public SourceSubscriber::Stream {
+ public:
+  explicit ServiceStream(std::string socket) : socket_(std::move(socket)) {}
+
+  absl::Status Subscribe(const common::v1::SubscribeRequest& request,
+                         const std::function<bool(const common::v1::SubscribeResponse&)>& on_record) override {
+    // A channel of its own for every attempt: one that failed while the daemon was away
+    // would wait out its reconnect backoff first.
+    std::unique_ptr<typename Service::Stub> stub = Service::NewStub(FastReconnectChannel(socket_));
+    grpc::ClientContext ctx;
+    ctx.set_wait_for_ready(false);
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_) return absl::CancelledError("stopping");
+      ctx_ = &ctx;
+    }
+    auto reader = stub->Subscribe(&ctx, request);
+    common::v1::SubscribeResponse record;
+    while (reader->Read(&record)) {
+      if (!on_record(record)) {
+        ctx.TryCancel();
+        break;
+      }
+    }
+    grpc::Status s = reader->Finish();
+    absl::MutexLock lock(&mu_);
+    ctx_ = nullptr;
+    return FromGrpcStatus(s);
+  }
+
+  void Cancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    if (ctx_ != nullptr) ctx_->TryCancel();
+  }
+
+ private:
+  const std::string socket_;
+  absl::Mutex mu_;
+  grpc::ClientContext* ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+absl::StatusOr<std::unique_ptr<SourceSubscriber::Stream>> StreamFor(const std::string& daemon,
+                                                                     const std::string& socket) {
+  if (daemon == "capd") return std::make_unique<ServiceStream<capd::v1::Capd>>(socket);
+  if (daemon == "sandboxd") return std::make_unique<ServiceStream<sandboxd::v1::Sandboxd>>(socket);
+  if (daemon == "containerd-lite") {
+    return std::make_unique<ServiceStream<containerd_lite::v1::ContainerdLite>>(socket);
+  }
+  if (daemon == "svcd") return std::make_unique<ServiceStream<svcd::v1::Svcd>>(socket);
+  if (daemon == "monitord") return std::make_unique<ServiceStream<monitord::v1::Monitord>>(socket);
+  return absl::InvalidArgumentError(absl::StrCat("source: no daemon \"", daemon, "\""));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SourceSubscriber>> SourceSubscriber::Start(const std::string& daemon,
+                                                                          const std::string& socket,
+                                                                          StreamCursor from, OnRecord on_record) {
+  absl::StatusOr<std::unique_ptr<Stream>> stream = StreamFor(daemon, socket);
+  if (!stream.ok()) return stream.status();
+  std::unique_ptr<SourceSubscriber> s(
+      new SourceSubscriber(daemon, std::move(*stream), std::move(from), std::move(on_record)));
+  s->thread_ = std::thread([p = s.get()] { p->Loop(); });
+  return s;
+}
+
+SourceSubscriber::SourceSubscriber(std::string daemon, std::unique_ptr<Stream> stream, StreamCursor from,
+                                   OnRecord on_record)
+    : daemon_(std::move(daemon)), stream_(std::move(stream)), on_record_(std::move(on_record)) {
+  status_.cursor = std::move(from);
+}
+
+SourceSubscriber::~SourceSubscriber() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    stop_.SignalAll();
+  }
+  stream_->Cancel();
+  if (thread_.joinable()) thread_.join();
+}
+
+SourceSubscriber::Status SourceSubscriber::status() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+bool SourceSubscriber::Deliver(const common::v1::SubscribeResponse& record) {
+  StreamCursor cursor;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return false;
+    status_.connected = true;
+    cursor = status_.cursor;
+  }
+  if (record.has_event()) {
+    const common::v1::Event& e = record.event();
+    if (!cursor.epoch.empty() && e.epoch() != cursor.epoch) {
+      // The daemon restarted: what the old run published after the cursor is gone with it.
+      common::v1::SubscribeResponse gap;
+      gap.mutable_lost()->set_from_sequence(cursor.sequence + 1);
+      gap.mutable_lost()->set_count(0);
+      on_record_(gap);
+      absl::MutexLock lock(&mu_);
+      ++status_.lost_records;
+    }
+    on_record_(record);
+    absl::MutexLock lock(&mu_);
+    status_.cursor = StreamCursor{e.epoch(), e.sequence()};
+    ++status_.events;
+    return true;
+  }
+  on_record_(record);
+  absl::MutexLock lock(&mu_);
+  ++status_.lost_records;
+  return true;
+}
+
+void SourceSubscriber::Loop() {
+  for (;;) {
+    common::v1::SubscribeRequest request;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      if (!status_.cursor.epoch.empty()) {
+        request.set_from_sequence(status_.cursor.sequence + 1);
+        request.set_epoch(status_.cursor.epoch);
+      } else {
+        request.set_from_sequence(1);  // Everything the daemon still holds.
+      }
+    }
+    absl::Status s = stream_->Subscribe(request, [this](const common::v1::SubscribeResponse& r) { return Deliver(r); });
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    status_.connected = false;
+    status_.last_error = std::string(s.message());
+    ++status_.reconnects;
+    stop_.WaitWithTimeout(&mu_, kRetry);
+  }
+}
+
+}  // namespace secureos::monitord
