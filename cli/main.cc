@@ -23,6 +23,7 @@
 #include "cli/svc_commands.h"
 #include "cli/commands.h"
 #include "cli/ctr_commands.h"
+#include "cli/monitor_commands.h"
 #include "cli/exit_codes.h"
 #include "common/paths.h"
 
@@ -37,7 +38,8 @@ ABSL_FLAG(std::string, user, "", "cap exec: user name or uid to run as (default:
 ABSL_FLAG(std::string, group, "", "cap exec: group name or gid (default: the user's).");
 ABSL_FLAG(std::string, groups, "", "cap exec: supplementary groups, comma-separated.");
 ABSL_FLAG(std::string, caps, "", "cap exec: capabilities the command holds.");
-ABSL_FLAG(std::string, principal, "", "cap exec: the grant to use (default uid:<user>).");
+ABSL_FLAG(std::string, principal, "",
+          "cap exec: the grant to use (default uid:<user>); monitor violations: only this principal.");
 ABSL_FLAG(std::string, ttl, "", "cap grant: lease length such as 90s or 1h (default: none).");
 ABSL_FLAG(std::string, on_revoke, "report", "cap grant: report, restart or kill.");
 ABSL_FLAG(int, level, 0, "sandbox run: security level preset 3, 4 or 5 (default: the default workload).");
@@ -56,6 +58,10 @@ ABSL_FLAG(bool, force, false, "ctr delete: kill a running container first.");
 ABSL_FLAG(bool, keep, false, "ctr run: keep the stopped container (default: delete it).");
 ABSL_FLAG(bool, once, false, "ctr stats: one sample, then exit.");
 ABSL_FLAG(std::string, pss_level, "", "ctr check: baseline or restricted (default: the configured level).");
+ABSL_FLAG(std::string, min_severity, "", "monitor watch/violations: info, notice, warning or critical.");
+ABSL_FLAG(std::string, rule, "", "monitor violations: only this rule.");
+ABSL_FLAG(std::string, since, "", "monitor violations: only alerts of the last DURATION (1h).");
+ABSL_FLAG(std::string, dir, "", "monitor audit verify: the audit log's directory.");
 ABSL_FLAG(std::string, tail, "", "svc logs: start this many bytes before the end (64K; default 8192).");
 
 namespace secureos::cli {
@@ -90,7 +96,7 @@ constexpr char kUsageTail[] =
 // The whole --help text: the general commands, each group's, examples, exit codes.
 std::string Help() {
   return absl::StrCat(kUsage, "\ncapd (cap):\n", kCapUsage, "\nsandboxd (sandbox):\n",
-                      kSandboxUsage, "\ncontainerd-lite (ctr):\n", kCtrUsage, "\nsvcd (svc):\n", kSvcUsage, kUsageTail, kExitCodeHelp);
+                      kSandboxUsage, "\ncontainerd-lite (ctr):\n", kCtrUsage, "\nsvcd (svc):\n", kSvcUsage, "\nmonitord (monitor):\n", kMonitorUsage, kUsageTail, kExitCodeHelp);
 }
 
 std::string GroupDaemon(const std::string& group) {
@@ -209,9 +215,7 @@ int Main(int argc, char** argv) {
   if (!daemon.empty()) {
     if (rest < 1) {
       return Usage(absl::StrCat(command, ": which command? status, reload, events",
-                                daemon == "monitord"
-                                    ? ""
-                                    : " or one of the group's below"));
+                                " or one of the group's below"));
     }
     if (daemon == "capd") {
       CapOptions cap{absl::GetFlag(FLAGS_user),      absl::GetFlag(FLAGS_group),
@@ -253,6 +257,17 @@ int Main(int argc, char** argv) {
       std::vector<std::string> ctr_args(args.begin() + 3, args.end());
       int code;
       if (RunCtrCommand(options, ctr, args[2], ctr_args, std::cout, std::cerr, &code)) return code;
+    }
+    if (daemon == "monitord") {
+      MonitorOptions monitor;
+      monitor.min_severity = absl::GetFlag(FLAGS_min_severity);
+      monitor.principal = absl::GetFlag(FLAGS_principal);
+      monitor.rule = absl::GetFlag(FLAGS_rule);
+      monitor.since = absl::GetFlag(FLAGS_since);
+      monitor.dir = absl::GetFlag(FLAGS_dir);
+      std::vector<std::string> monitor_args(args.begin() + 3, args.end());
+      int code;
+      if (RunMonitorCommand(options, monitor, args[2], monitor_args, std::cout, std::cerr, &code)) return code;
     }
     if (daemon == "svcd") {
       SvcOptions svc;

@@ -237,7 +237,9 @@ absl::Status AuditLog::Flush() {
 
 AuditStats AuditLog::stats() const {
   absl::MutexLock lock(&mu_);
-  return stats_;
+  AuditStats s = stats_;
+  s.durable_seq = durable_seq_;
+  return s;
 }
 
 AuditLog::~AuditLog() {

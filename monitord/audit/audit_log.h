@@ -50,6 +50,7 @@ struct AuditLogOptions {
 
 struct AuditStats {
   uint64_t records = 0;       // Written (committed).
+  uint64_t durable_seq = 0;   // The last sequence written (and synced, per policy).
   uint64_t lost = 0;          // Counted, never written (the queue was full while writes failed).
   uint64_t commits = 0;
   absl::Duration last_commit;  // Time of the last write + sync.

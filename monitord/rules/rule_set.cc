@@ -173,12 +173,16 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(const v1::RulesF
   return std::shared_ptr<const RuleSet>(std::move(set));
 }
 
-absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::string& path) {
-  SECUREOS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxRulesBytes));
+absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::FromText(absl::string_view text, absl::string_view file_name) {
   v1::RulesFile file;
   FieldLocations locations;
-  SECUREOS_RETURN_IF_ERROR(ParseConfig(path, text, &file, &locations));
-  return Compile(file, path, &locations);
+  SECUREOS_RETURN_IF_ERROR(ParseConfig(file_name, text, &file, &locations));
+  return Compile(file, file_name, &locations);
+}
+
+absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::string& path) {
+  SECUREOS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxRulesBytes));
+  return FromText(text, path);
 }
 
 const std::vector<size_t>& RuleSet::RulesFor(int kind) const {

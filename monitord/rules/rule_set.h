@@ -74,6 +74,8 @@ class RuleSet {
   static absl::StatusOr<std::shared_ptr<const RuleSet>> Compile(const monitord::v1::RulesFile& file,
                                                                 absl::string_view file_name,
                                                                 const FieldLocations* locations);
+  // Parses (protobuf text format) and compiles `text`, read from `file_name`.
+  static absl::StatusOr<std::shared_ptr<const RuleSet>> FromText(absl::string_view text, absl::string_view file_name);
   // Reads and compiles a rules file.
   static absl::StatusOr<std::shared_ptr<const RuleSet>> Load(const std::string& path);
 
