@@ -1,8 +1,12 @@
 #include "monitord/monitor.h"
 
+#include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/atomic_file.h"
 #include "common/config_loader.h"
@@ -81,7 +85,33 @@ absl::Status Monitor::Open() {
     if (on_error) on_error(s);
   };
   SECUREOS_ASSIGN_OR_RETURN(audit_, AuditLog::Open(options_.audit));
+  ResumeFromAudit();
   return absl::OkStatus();
+}
+
+void Monitor::ResumeFromAudit() {
+  // The audit log is what was recorded: its last event of each source is where to go on
+  // (the saved cursors may lag it by a save period; reading those events again would record
+  // them twice).
+  absl::StatusOr<std::string> text = ReadFile(options_.audit.dir + "/audit.log", size_t{1} << 32);
+  if (!text.ok()) return;
+  std::set<std::string> found;
+  absl::string_view rest = *text;
+  while (!rest.empty() && found.size() < options_.sources.size()) {
+    const size_t cut = rest.size() < 2 ? absl::string_view::npos : rest.rfind('\n', rest.size() - 2);
+    absl::string_view line = cut == absl::string_view::npos ? rest : rest.substr(cut + 1);
+    rest = cut == absl::string_view::npos ? absl::string_view() : rest.substr(0, cut + 1);
+    line = absl::StripTrailingAsciiWhitespace(line);
+    const size_t data = line.find(",\"data\":");
+    if (!absl::StrContains(line.substr(0, data), "\"type\":\"event\"") || data == absl::string_view::npos) continue;
+    cv1::Event e;
+    if (!google::protobuf::util::JsonStringToMessage(std::string(line.substr(data + 8, line.size() - data - 9)), &e).ok()) {
+      continue;
+    }
+    const std::string source = e.source();
+    if (options_.sources.count(source) == 0 || !found.insert(source).second) continue;
+    start_cursors_[source] = StreamCursor{e.epoch(), e.sequence()};
+  }
 }
 
 Monitor::~Monitor() {

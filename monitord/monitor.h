@@ -10,7 +10,9 @@
 // The queue between the sources and the engine is bounded: when the engine falls behind, the
 // subscribers stop reading and the sources' rings drop for them (and say so); no source ever
 // waits for monitord. Each source's cursor is saved (<state_dir>/cursors.textproto) up to the
-// last event whose audit record is on disk, so a restart resumes without a silent gap.
+// last event whose audit record is on disk, and a restart resumes after the last event the
+// audit log holds of each source (or the saved cursor): nothing is missed silently, and
+// nothing recorded is recorded again.
 #ifndef SECUREOS_MONITORD_MONITOR_H_
 #define SECUREOS_MONITORD_MONITOR_H_
 
@@ -62,6 +64,7 @@ class Monitor {
 
   explicit Monitor(Options options);
   absl::Status Open();
+  void ResumeFromAudit();
   void Enqueue(const std::string& source, const common::v1::SubscribeResponse& record);
   void EngineLoop();
   void Handle(const Record& r);
