@@ -5,6 +5,7 @@
 // and namespaces (tagged local).
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -236,6 +238,60 @@ TEST_F(MonitordTest, KillNineWhileASourcePublishesLosesNothingSilently) {
                                                    root_ / "var/lib/monitord/audit/audit.log"});
   EXPECT_EQ(replay.exit_code, 0) << replay.err;
   EXPECT_THAT(replay.out, HasSubstr("[reloads] capd reloaded (10)"));
+}
+
+uint64_t RssKiB(pid_t pid) {
+  for (absl::string_view line : absl::StrSplit(test::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
+    if (absl::ConsumePrefix(&line, "VmRSS:")) {
+      uint64_t kib = 0;
+      (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(absl::StripAsciiWhitespace(line), "kB")), &kib);
+      return kib;
+    }
+  }
+  return 0;
+}
+
+TEST_F(MonitordTest, AStoppedMonitordSlowsNobodyAndItsGapIsRecordedWithTheCount) {
+  WaitConnected();
+  auto p99 = [&](int n) {
+    std::vector<double> ms;
+    for (int i = 0; i < n; ++i) {
+      const absl::Time t = absl::Now();
+      CapdReload();
+      ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t));
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[static_cast<size_t>(0.99 * (ms.size() - 1))];
+  };
+  const double before = p99(200);
+  const uint64_t rss_before = RssKiB(capd_->pid());
+  ASSERT_TRUE(monitord_->Signal(SIGSTOP));
+  // More than capd's ring holds (4096): monitord will have missed some.
+  const double stopped = p99(5000);
+  const uint64_t rss_stopped = RssKiB(capd_->pid());
+  ASSERT_TRUE(monitord_->Signal(SIGCONT));
+  EXPECT_LT(stopped, std::max(5 * before, before + 5.0)) << "capd's calls slowed down while monitord was stopped";
+  EXPECT_LT(rss_stopped, rss_before + 16 * 1024) << "capd's memory grew with a stopped reader";
+  // monitord catches up and records the gap with its exact count.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  uint64_t lost = 0;
+  while (absl::Now() < deadline) {
+    const v1::StatsResponse stats = Stats();
+    for (const auto& src : stats.sources()) {
+      if (src.source() == "capd") lost = src.lost_records();
+    }
+    if (lost > 0 && absl::StrContains(AuditText(), "EVENTS_LOST")) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_GE(lost, 1u);
+  const std::string audit = AuditText();
+  const size_t at = audit.find("\"kind\":\"EVENT_KIND_EVENTS_LOST\"");
+  ASSERT_NE(at, std::string::npos);
+  const size_t count = audit.find("\"lost_count\":\"", at);
+  ASSERT_NE(count, std::string::npos);
+  uint64_t n = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(audit.substr(count + 14, audit.find('"', count + 14) - count - 14), &n));
+  EXPECT_GT(n, 0u);
 }
 
 }  // namespace
