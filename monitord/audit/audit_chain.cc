@@ -2,7 +2,6 @@
 
 #include <openssl/evp.h>
 
-#include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -16,10 +15,6 @@ namespace secureos::monitord {
 namespace {
 
 constexpr size_t kMaxAuditFileBytes = size_t{1} << 32;
-
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 bool IsHex64(absl::string_view s) {
   if (s.size() != 64) return false;
@@ -36,22 +31,36 @@ std::string Base(const std::string& path) { return path.substr(path.rfind('/') +
 std::string Sha256Hex(absl::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1) {
-    return std::string(64, '?');  // Out of memory in libcrypto: never equal to a real hash.
+  // One-shot: no context to allocate per record.
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    return std::string(64, '?');  // libcrypto failed: never equal to a real hash.
   }
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(2 * len, '0');
+  for (unsigned int i = 0; i < len; ++i) {
+    hex[2 * i] = kHex[digest[i] >> 4];
+    hex[2 * i + 1] = kHex[digest[i] & 15];
+  }
   return hex;
 }
 
 std::string FormatRecord(uint64_t seq, absl::Time time, absl::string_view type, absl::string_view prev,
                          absl::string_view data_json) {
-  return absl::StrCat("{\"seq\":", seq, ",\"time\":\"",
-                      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone()), "\",\"type\":\"", type,
-                      "\",\"prev\":\"", prev, "\",\"data\":", data_json, "}");
+  // The seconds are formatted once per second (absl::FormatTime costs more than the hash).
+  thread_local int64_t cached_second = -1;
+  thread_local std::string cached_text;
+  const int64_t micros = absl::ToUnixMicros(time);
+  const int64_t second = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
+  if (second != cached_second) {
+    cached_second = second;
+    cached_text = absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
+  }
+  std::string out;
+  out.reserve(data_json.size() + type.size() + 160);
+  absl::StrAppend(&out, "{\"seq\":", seq, ",\"time\":\"", cached_text, ".");
+  absl::StrAppendFormat(&out, "%06d", micros - second * 1000000);
+  absl::StrAppend(&out, "Z\",\"type\":\"", type, "\",\"prev\":\"", prev, "\",\"data\":", data_json, "}");
+  return out;
 }
 
 absl::StatusOr<RecordHeader> ParseRecordHeader(absl::string_view line) {
@@ -71,7 +80,9 @@ absl::StatusOr<RecordHeader> ParseRecordHeader(absl::string_view line) {
   return h;
 }
 
-std::string FormatHead(uint64_t seq, absl::string_view hash) { return absl::StrCat(seq, " ", hash, "\n"); }
+std::string FormatHead(uint64_t seq, absl::string_view hash) {
+  return absl::StrFormat("%020d %s\n", seq, hash);  // Fixed width: rewritten in place.
+}
 
 absl::StatusOr<std::pair<uint64_t, std::string>> ParseHead(absl::string_view text) {
   std::vector<absl::string_view> parts = absl::StrSplit(absl::StripTrailingAsciiWhitespace(text), ' ');

@@ -8,8 +8,8 @@
 //   kBatched      Append returns at once; a writer thread writes what is queued and syncs it
 //                 every `batch` (group commit of everything queued).
 //   kNone         like kBatched without the sync: the kernel writes when it wants.
-// The head file follows each commit (renamed into place, not synced: after a power loss it
-// may be older than the log, never newer).
+// The head file follows each commit (rewritten in place, fixed width, not synced: after a
+// power loss it may be older than the log, never newer).
 //
 // Failures are never silent: when a write or sync fails (disk full), records stay queued (up
 // to max_pending_bytes; beyond that new ones are only counted), `on_error` is called once
@@ -87,6 +87,7 @@ class AuditLog {
   const AuditLogOptions options_;
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // The file: one commit at a time.
   UniqueFd file_ ABSL_GUARDED_BY(write_mu_);
+  UniqueFd head_ ABSL_GUARDED_BY(write_mu_);
   uint64_t file_bytes_ ABSL_GUARDED_BY(write_mu_) = 0;
   uint64_t file_first_seq_ ABSL_GUARDED_BY(write_mu_) = 0;
 
