@@ -98,8 +98,10 @@ namespace {
 }  // namespace
 
 CapdService::CapdService(DaemonCore* core, std::unique_ptr<GrantStore> grants,
-                         std::unique_ptr<SpawnRegistry> spawns, CapSet grantable)
+                         std::unique_ptr<SpawnRegistry> spawns, CapSet grantable,
+                         std::unique_ptr<AuditGate> audit_gate)
     : BasicService(core),
+      audit_gate_(std::move(audit_gate)),
       grants_(std::move(grants)),
       spawns_(std::move(spawns)),
       grantable_(grantable),
@@ -231,6 +233,9 @@ grpc::Status CapdService::GrantCapabilities(grpc::ServerContext* ctx, const v1::
         " not in capd's grantable_capabilities (capd.conf); capd cannot hand it out"));
   }
   if (!valid.ok()) return ToGrpcStatus(valid);
+  if (absl::Status audited = CheckRequiredAudit(record.principal, "grant"); !audited.ok()) {
+    return ToGrpcStatus(audited);
+  }
   record.created = absl::Now();
   if (request->has_ttl_seconds()) {
     record.expires = record.created + absl::Seconds(request->ttl_seconds());
@@ -249,6 +254,18 @@ grpc::Status CapdService::GrantCapabilities(grpc::ServerContext* ctx, const v1::
           d);
   *response = record.ToProto();
   return grpc::Status::OK;
+}
+
+absl::Status CapdService::CheckRequiredAudit(const std::string& principal, const std::string& what) {
+  if (!core()->config().Get<v1::CapdConfig>()->required_audit()) return absl::OkStatus();
+  absl::Status ready = audit_gate_->Ready();
+  if (ready.ok()) return ready;
+  CapabilityEvent d;
+  d.set_principal(principal);
+  d.set_reason(std::string(ready.message()));
+  Publish(common::v1::EVENT_KIND_CAPABILITY_DENIED, common::v1::SEVERITY_WARNING, principal,
+          absl::StrCat(what, " for ", principal, " refused: ", ready.message()), d);
+  return absl::FailedPreconditionError(absl::StrCat(what, " refused: ", ready.message()));
 }
 
 void CapdService::ApplyRevocation(const GrantRecord& grant, const std::string& why) {
@@ -373,6 +390,9 @@ grpc::Status CapdService::Spawn(grpc::ServerContext* ctx, const v1::SpawnRequest
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
   SECUREOS_ASSIGN_OR_RETURN_GRPC(SpawnPlan plan, BuildSpawnPlan(*request));
   SECUREOS_ASSIGN_OR_RETURN_GRPC(CapSet caps, CheckSpawnPolicy(*request, plan.caps, caller));
+  if (absl::Status audited = CheckRequiredAudit(plan.principal, "spawn"); !audited.ok()) {
+    return ToGrpcStatus(audited);
+  }
   spawns_->BeginLaunch();
   absl::Cleanup launched = [this] { spawns_->EndLaunch(); };
   SECUREOS_ASSIGN_OR_RETURN_GRPC(LaunchedProcess process, Launch(plan));

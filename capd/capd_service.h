@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "capd/audit_gate.h"
 #include "capd/grant_store.h"
 #include "capd/spawn_registry.h"
 #include "common/access_policy.h"
@@ -19,8 +20,9 @@ class CapdService : public BasicService<v1::Capd> {
  public:
   // Starts the maintenance thread: lease expiry and drift checks, every
   // drift_check_interval_seconds of the configuration in force (so a reload applies).
+  // `audit_gate` is asked before every grant and spawn while required_audit is on.
   CapdService(DaemonCore* core, std::unique_ptr<GrantStore> grants,
-              std::unique_ptr<SpawnRegistry> spawns, CapSet grantable);
+              std::unique_ptr<SpawnRegistry> spawns, CapSet grantable, std::unique_ptr<AuditGate> audit_gate);
   ~CapdService() override;
 
   static MethodTable AccessTable();
@@ -50,6 +52,10 @@ class CapdService : public BasicService<v1::Capd> {
                           v1::CheckDriftResponse* response) override;
 
  private:
+  // OK unless required_audit is on and monitord cannot record capd's events now; a refusal
+  // is also a CAPABILITY_DENIED event (which monitord reads once it is back).
+  absl::Status CheckRequiredAudit(const std::string& principal, const std::string& what);
+  std::unique_ptr<AuditGate> audit_gate_;
   // container_default_capabilities for a "container:ID" principal; empty for the others.
   CapSet ContainerDefaults(const std::string& principal) const;
   absl::StatusOr<CapSet> CheckSpawnPolicy(const v1::SpawnRequest& request, const CapSet& caps,

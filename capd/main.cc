@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "capd/audit_gate.h"
 #include "capd/capd_service.h"
 #include "capd/default_config.h"
 #include "capd/self_confinement.h"
@@ -63,8 +64,8 @@ absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
   auto config = core.config().Get<v1::CapdConfig>();
   std::vector<ServiceEntry> services;
   services.push_back(ServiceEntry{
-      std::make_unique<CapdService>(&core, std::move(grants), std::move(spawns),
-                                    Grantable(*config)),
+      std::make_unique<CapdService>(&core, std::move(grants), std::move(spawns), Grantable(*config),
+                                    NewMonitordAuditGate(UnderRoot(core.root(), DefaultSocket("monitord")))),
       ServiceDescriptorOf<v1::Capd>(), CapdService::AccessTable()});
   return services;
 }

@@ -55,6 +55,9 @@ class BasicService : public GrpcService::Service {
   grpc::Status Subscribe(grpc::ServerContext* ctx, const common::v1::SubscribeRequest* request,
                          grpc::ServerWriter<common::v1::SubscribeResponse>* writer) override {
     SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core_->Authorize(ctx));
+    // At once, not with the first event: a reader knows it is following even while the
+    // ring stays quiet.
+    writer->SendInitialMetadata();
     return ToGrpcStatus(ServeSubscribe(
         core_->events(), *request,
         [writer](const common::v1::SubscribeResponse& r) { return writer->Write(r); },

@@ -250,6 +250,25 @@ void Monitor::SaveCursors() {
   if (!s.ok()) Log(LogLevel::kError, "save source cursors", {{"error", std::string(s.message())}});
 }
 
+v1::ReadyResponse Monitor::Ready(const std::string& source) const {
+  v1::ReadyResponse r;
+  if (audit_->stats().failing) {
+    r.set_reason("the audit log cannot be written");
+    return r;
+  }
+  for (const auto& s : subscribers_) {
+    if (s->daemon() != source) continue;
+    if (!s->status().connected) {
+      r.set_reason(absl::StrCat("monitord is not following ", source, " now: ", s->status().last_error));
+      return r;
+    }
+    r.set_ready(true);
+    return r;
+  }
+  r.set_reason(absl::StrCat("monitord does not follow ", source, " (not in its sources)"));
+  return r;
+}
+
 v1::StatsResponse Monitor::Stats() const {
   v1::StatsResponse out;
   for (const auto& s : subscribers_) {

@@ -55,6 +55,8 @@ class Monitor {
   void SetRules(std::shared_ptr<const RuleSet> rules);
   const AlertStore& alerts() const { return alerts_; }
   monitord::v1::StatsResponse Stats() const;
+  // Whether `source`'s events are recorded now: it is followed, and the audit log writes.
+  monitord::v1::ReadyResponse Ready(const std::string& source) const;
 
  private:
   struct Record {

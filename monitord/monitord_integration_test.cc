@@ -240,6 +240,34 @@ TEST_F(MonitordTest, KillNineWhileASourcePublishesLosesNothingSilently) {
   EXPECT_THAT(replay.out, HasSubstr("[reloads] capd reloaded (10)"));
 }
 
+TEST_F(MonitordTest, RequiredAuditRefusesGrantsWhileMonitordCannotRecordThem) {
+  test::WriteFileOrDie(root_ / "etc/secureos/capd.conf",
+                       "server { socket_mode: \"0660\" event_ring_capacity: 4096 shutdown_timeout_ms: 2000 }\n"
+                       "drift_check_interval_seconds: 60\ngrantable_capabilities: \"cap_kill\"\nrequired_audit: true\n");
+  CapdReload();
+  WaitConnected();
+  auto grant = [&](const std::string& who) {
+    return test::RunSecctl(root_, {"cap", "grant", who, "cap_kill"});
+  };
+  test::RunResult ok = grant("service:audited");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  test::StopDaemons({&monitord_});
+  monitord_.reset();
+  test::RunResult refused = grant("service:unaudited");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.err, HasSubstr("grant refused: required_audit: monitord cannot be asked"));
+  StartMonitord();
+  WaitConnected();
+  test::RunResult again = grant("service:unaudited");
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  // The refusal itself was recorded once monitord was back (capd's ring kept it).
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!absl::StrContains(AuditText(), "grant for service:unaudited refused") && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(AuditText(), HasSubstr("grant for service:unaudited refused"));
+}
+
 uint64_t RssKiB(pid_t pid) {
   for (absl::string_view line : absl::StrSplit(test::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
     if (absl::ConsumePrefix(&line, "VmRSS:")) {

@@ -10,7 +10,7 @@ MonitordService::MonitordService(DaemonCore* core, std::unique_ptr<Monitor> moni
 
 MethodTable MonitordService::AccessTable() {
   MethodTable t = BasicMethods();
-  for (const char* read : {"Watch", "Violations", "Stats"}) t[read] = Access::kRead;
+  for (const char* read : {"Watch", "Violations", "Stats", "Ready"}) t[read] = Access::kRead;
   t["ReloadRules"] = Access::kAdmin;
   return t;
 }
@@ -38,6 +38,13 @@ grpc::Status MonitordService::Violations(grpc::ServerContext* ctx, const v1::Vio
 grpc::Status MonitordService::Stats(grpc::ServerContext* ctx, const v1::StatsRequest*, v1::StatsResponse* response) {
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
   *response = monitor_->Stats();
+  return grpc::Status::OK;
+}
+
+grpc::Status MonitordService::Ready(grpc::ServerContext* ctx, const v1::ReadyRequest* request,
+                                    v1::ReadyResponse* response) {
+  SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  *response = monitor_->Ready(request->source());
   return grpc::Status::OK;
 }
 

@@ -19,7 +19,7 @@ class MonitordService : public BasicService<v1::Monitord> {
   MonitordService(DaemonCore* core, std::unique_ptr<Monitor> monitor,
                   std::function<absl::StatusOr<v1::ReloadRulesResponse>()> reload_rules);
 
-  // Read-only: Health, Version, Watch, Violations, Stats. Peer: Subscribe. Admin: Reload,
+  // Read-only: Health, Version, Watch, Violations, Stats, Ready. Peer: Subscribe. Admin: Reload,
   // ReloadRules.
   static MethodTable AccessTable();
 
@@ -29,6 +29,8 @@ class MonitordService : public BasicService<v1::Monitord> {
                           v1::ViolationsResponse* response) override;
   grpc::Status Stats(grpc::ServerContext* ctx, const v1::StatsRequest* request,
                      v1::StatsResponse* response) override;
+  grpc::Status Ready(grpc::ServerContext* ctx, const v1::ReadyRequest* request,
+                     v1::ReadyResponse* response) override;
   grpc::Status ReloadRules(grpc::ServerContext* ctx, const v1::ReloadRulesRequest* request,
                            v1::ReloadRulesResponse* response) override;
 

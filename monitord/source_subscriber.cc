@@ -29,7 +29,7 @@ class ServiceStream : public SourceSubscriber::Stream {
  public:
   explicit ServiceStream(std::string socket) : socket_(std::move(socket)) {}
 
-  absl::Status Subscribe(const common::v1::SubscribeRequest& request,
+  absl::Status Subscribe(const common::v1::SubscribeRequest& request, const std::function<void()>& on_open,
                          const std::function<bool(const common::v1::SubscribeResponse&)>& on_record) override {
     // A channel of its own for every attempt: one that failed while the daemon was away
     // would wait out its reconnect backoff first.
@@ -42,6 +42,8 @@ class ServiceStream : public SourceSubscriber::Stream {
       ctx_ = &ctx;
     }
     auto reader = stub->Subscribe(&ctx, request);
+    reader->WaitForInitialMetadata();  // The daemon sends it when it accepts the stream.
+    on_open();
     common::v1::SubscribeResponse record;
     while (reader->Read(&record)) {
       if (!on_record(record)) {
@@ -158,7 +160,13 @@ void SourceSubscriber::Loop() {
         request.set_from_sequence(1);  // Everything the daemon still holds.
       }
     }
-    absl::Status s = stream_->Subscribe(request, [this](const common::v1::SubscribeResponse& r) { return Deliver(r); });
+    absl::Status s = stream_->Subscribe(
+        request,
+        [this] {
+          absl::MutexLock lock(&mu_);
+          status_.connected = true;
+        },
+        [this](const common::v1::SubscribeResponse& r) { return Deliver(r); });
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     status_.connected = false;

@@ -64,7 +64,8 @@ class SourceSubscriber {
    public:
     virtual ~Stream() = default;
     // Reads until the stream ends or `on_record` returns false; cancellable through Cancel.
-    virtual absl::Status Subscribe(const common::v1::SubscribeRequest& request,
+    // `on_open` is called once the daemon has accepted the stream (before any record).
+    virtual absl::Status Subscribe(const common::v1::SubscribeRequest& request, const std::function<void()>& on_open,
                                    const std::function<bool(const common::v1::SubscribeResponse&)>& on_record) = 0;
     virtual void Cancel() = 0;
   };
