@@ -69,6 +69,7 @@ EventRing::Batch EventRing::Read(uint64_t cursor, size_t max_events,
     common::v1::EventsLost lost;
     lost.set_from_sequence(cursor);
     lost.set_count(oldest - cursor);
+    lost.set_epoch(epoch_);
     batch.lost = lost;
     cursor = oldest;
   }

@@ -1,5 +1,7 @@
 #include "monitord/monitor.h"
 
+#include <sys/stat.h>
+
 #include <set>
 #include <utility>
 
@@ -23,6 +25,9 @@ namespace v1 = ::secureos::monitord::v1;
 namespace cv1 = ::secureos::common::v1;
 
 constexpr absl::Duration kSaveEvery = absl::Milliseconds(500);
+// Room for a slow disk in how long after its last write an audit file is surely covered by a
+// cursor save (with a save period and a batched commit wait).
+constexpr absl::Duration kSlowDisk = absl::Seconds(10);
 
 std::string Json(const google::protobuf::Message& m) {
   std::string out;
@@ -89,28 +94,56 @@ absl::Status Monitor::Open() {
   return absl::OkStatus();
 }
 
-void Monitor::ResumeFromAudit() {
-  // The audit log is what was recorded: its last event of each source is where to go on
-  // (the saved cursors may lag it by a save period; reading those events again would record
-  // them twice).
-  absl::StatusOr<std::string> text = ReadFile(options_.audit.dir + "/audit.log", size_t{1} << 32);
-  if (!text.ok()) return;
-  std::set<std::string> found;
-  absl::string_view rest = *text;
-  while (!rest.empty() && found.size() < options_.sources.size()) {
+namespace {
+
+// Records of `text` (one audit file), newest first: the last event of each source in
+// `sources` not yet in `found` becomes its start cursor.
+void LastEventsIn(absl::string_view text, const std::map<std::string, std::string>& sources,
+                  std::set<std::string>* found, std::map<std::string, StreamCursor>* cursors) {
+  absl::string_view rest = text;
+  while (!rest.empty() && found->size() < sources.size()) {
     const size_t cut = rest.size() < 2 ? absl::string_view::npos : rest.rfind('\n', rest.size() - 2);
     absl::string_view line = cut == absl::string_view::npos ? rest : rest.substr(cut + 1);
     rest = cut == absl::string_view::npos ? absl::string_view() : rest.substr(0, cut + 1);
     line = absl::StripTrailingAsciiWhitespace(line);
     const size_t data = line.find(",\"data\":");
-    if (!absl::StrContains(line.substr(0, data), "\"type\":\"event\"") || data == absl::string_view::npos) continue;
+    if (data == absl::string_view::npos || !absl::StrContains(line.substr(0, data), "\"type\":\"event\"")) continue;
     cv1::Event e;
     if (!google::protobuf::util::JsonStringToMessage(std::string(line.substr(data + 8, line.size() - data - 9)), &e).ok()) {
       continue;
     }
-    const std::string source = e.source();
-    if (options_.sources.count(source) == 0 || !found.insert(source).second) continue;
-    start_cursors_[source] = StreamCursor{e.epoch(), e.sequence()};
+    if (sources.count(e.source()) == 0 || !found->insert(e.source()).second) continue;
+    (*cursors)[e.source()] = StreamCursor{e.epoch(), e.sequence()};
+  }
+}
+
+// Modification time of `path`, or the epoch when it cannot be read.
+absl::Time MTime(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return absl::UnixEpoch();
+  return absl::TimeFromTimespec(st.st_mtim);
+}
+
+}  // namespace
+
+void Monitor::ResumeFromAudit() {
+  // The audit log is what was recorded: its last event of each source is where to go on
+  // (the saved cursors may lag it by a save period; reading those events again would record
+  // them twice). The files are read newest first, across rotations, until every source is
+  // found or a file is older than the saved cursors (which cover everything in it: a file
+  // last written more than `cover` before the save was durable at the save).
+  const absl::Time saved_at = MTime(CursorsPath());
+  const absl::Duration cover = kSaveEvery + options_.audit.batch + kSlowDisk;
+  std::vector<std::string> files = AuditLog::Files(options_.audit.dir);
+  std::set<std::string> found;
+  for (auto it = files.rbegin(); it != files.rend() && found.size() < options_.sources.size(); ++it) {
+    if (MTime(*it) + cover < saved_at) break;
+    absl::StatusOr<std::string> text = ReadFile(*it, size_t{1} << 32);
+    if (!text.ok()) {
+      Log(LogLevel::kWarning, "read the audit log to resume", {{"error", std::string(text.status().message())}});
+      continue;
+    }
+    LastEventsIn(*text, options_.sources, &found, &start_cursors_);
   }
 }
 
@@ -174,7 +207,7 @@ void Monitor::Handle(const Record& r) {
 
 void Monitor::HandleEvent(const std::string& source, const cv1::Event& event) {
   uint64_t seq = 0;
-  if (!(source == "monitord" && event.kind() == cv1::EVENT_KIND_ALERT)) seq = audit_->Append("event", Json(event));
+  if (!(source == "monitord" && event.kind() == cv1::EVENT_KIND_ALERT)) seq = audit_->Queue("event", Json(event));
   {
     absl::MutexLock lock(&mu_);
     unsaved_[source].emplace_back(seq, StreamCursor{event.epoch(), event.sequence()});
@@ -189,8 +222,8 @@ void Monitor::HandleEvent(const std::string& source, const cv1::Event& event) {
 void Monitor::HandleLost(const std::string& source, const cv1::EventsLost& lost) {
   if (source == "monitord") {
     // Our own stream's gap: straight into the audit log (publishing it would feed the gap).
-    audit_->Append("lost", absl::StrCat("{\"source\":\"monitord\",\"from_sequence\":", lost.from_sequence(),
-                                        ",\"count\":", lost.count(), "}"));
+    audit_->Queue("lost", absl::StrCat("{\"source\":\"monitord\",\"epoch\":\"", lost.epoch(),
+                                        "\",\"from_sequence\":", lost.from_sequence(), ",\"count\":", lost.count(), "}"));
     return;
   }
   cv1::Event e;
@@ -202,12 +235,13 @@ void Monitor::HandleLost(const std::string& source, const cv1::EventsLost& lost)
   e.mutable_monitor()->set_source(source);
   e.mutable_monitor()->set_lost_from(lost.from_sequence());
   e.mutable_monitor()->set_lost_count(lost.count());
+  e.mutable_monitor()->set_lost_epoch(lost.epoch());
   options_.events->Publish(std::move(e));
 }
 
 void Monitor::Fire(std::vector<v1::Alert> alerts) {
   for (v1::Alert& a : alerts) {
-    audit_->Append("alert", Json(a));
+    audit_->Queue("alert", Json(a));
     cv1::Event e;
     e.set_kind(cv1::EVENT_KIND_ALERT);
     e.set_severity(a.severity());

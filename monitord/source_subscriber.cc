@@ -131,6 +131,7 @@ bool SourceSubscriber::Deliver(const common::v1::SubscribeResponse& record) {
       common::v1::SubscribeResponse gap;
       gap.mutable_lost()->set_from_sequence(cursor.sequence + 1);
       gap.mutable_lost()->set_count(0);
+      gap.mutable_lost()->set_epoch(cursor.epoch);
       on_record_(gap);
       absl::MutexLock lock(&mu_);
       ++status_.lost_records;

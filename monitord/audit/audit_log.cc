@@ -126,18 +126,19 @@ uint64_t AuditLog::AppendLocked(absl::string_view type, absl::string_view data_j
   return seq;
 }
 
-uint64_t AuditLog::Append(absl::string_view type, absl::string_view data_json) {
-  uint64_t seq;
-  {
-    absl::MutexLock lock(&mu_);
-    if (pending_.size() >= options_.max_pending_bytes) {
-      ++lost_unrecorded_;
-      ++stats_.lost;
-      return 0;
-    }
-    seq = AppendLocked(type, data_json);
+uint64_t AuditLog::Queue(absl::string_view type, absl::string_view data_json) {
+  absl::MutexLock lock(&mu_);
+  if (pending_.size() >= options_.max_pending_bytes) {
+    ++lost_unrecorded_;
+    ++stats_.lost;
+    return 0;
   }
-  if (options_.fsync == FsyncPolicy::kEveryRecord) {
+  return AppendLocked(type, data_json);
+}
+
+uint64_t AuditLog::Append(absl::string_view type, absl::string_view data_json) {
+  const uint64_t seq = Queue(type, data_json);
+  if (seq != 0 && options_.fsync == FsyncPolicy::kEveryRecord) {
     // Group commit, led by the appenders: whoever holds the file commits everything queued,
     // so that one waiting for it often finds its record already written.
     absl::MutexLock w(&write_mu_);

@@ -67,6 +67,11 @@ class AuditLog {
   // line); its sequence, or 0 when it was only counted as lost. With kEveryRecord it returns
   // once the record is on disk (or the write failed: then it stays queued).
   uint64_t Append(absl::string_view type, absl::string_view data_json);
+  // As Append, but never waits, whatever the policy: the writer commits the record (at once
+  // with kEveryRecord, together with whatever else is queued by then; within a period with
+  // kBatched). stats().durable_seq tells when it is on disk. For a single appender that
+  // must not stall on every sync (monitord's engine).
+  uint64_t Queue(absl::string_view type, absl::string_view data_json);
   // Writes and syncs (per policy) everything queued now.
   absl::Status Flush();
 

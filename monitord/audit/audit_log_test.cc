@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -89,6 +90,17 @@ TEST_F(AuditLogTest, EveryRecordReturnsOnceTheRecordIsOnDisk) {
   auto log = Open(FsyncPolicy::kEveryRecord);
   ASSERT_EQ(log->Append("alert", "{\"rule\":\"x\"}"), 1u);
   EXPECT_THAT(Read(current()), HasSubstr("\"type\":\"alert\""));  // No Flush needed.
+}
+
+TEST_F(AuditLogTest, QueuedRecordsAreCommittedByTheWriter) {
+  auto log = Open(FsyncPolicy::kEveryRecord);
+  uint64_t last = 0;
+  for (int i = 0; i < 2000; ++i) last = log->Queue("event", absl::StrCat("{\"n\":", i, "}"));
+  ASSERT_EQ(last, 2000u);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (log->stats().durable_seq < last && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(log->stats().durable_seq, last);
+  EXPECT_THAT(Read(current()), HasSubstr("{\"n\":1999}"));
 }
 
 TEST_F(AuditLogTest, VerifyCatchesAnEditedByte) {
