@@ -3,17 +3,32 @@
 //     same shapes), over a mix of events of every daemon: events/s;
 //   audit append rate per fsync mode (every record, batched 20 ms, none): AuditLog (format,
 //     SHA-256 chain, group commit) against appending the same bytes to a file with the same
-//     sync policy (the physical limit).
-// Needs nothing but a writable /tmp. Run: bazel run -c opt //bench:monitord_bench [-- --events N]
+//     sync policy (the physical limit);
+//   publish-to-alert latency through the real daemons: capd publishes an event (a Reload),
+//     monitord follows capd, runs the default rules plus one that matches the event, and
+//     serves the alert on Watch; latency is the alert's arrival at the Watch client minus the
+//     event's publish time (one host, one realtime clock), p50/p99, one event at a time and
+//     with two clients making capd publish as fast as it answers.
+// The latency cases need root (daemons on a temporary root with /run on a tmpfs); without
+// root they are reported as not run. Run: bazel run -c opt //bench:monitord_bench
+// [-- --events N --records N --alerts N]
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/synchronization/mutex.h"
+#include "bench/bench_support.h"
+#include "common/status.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/capd.grpc.pb.h"
+#include "proto/monitord.grpc.pb.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -26,7 +41,8 @@
 #include "monitord/rules/rule_set.h"
 
 ABSL_FLAG(int, events, 1000000, "Events through the rules per case.");
-ABSL_FLAG(int, records, 20000, "Audit records per fsync mode (every-record mode: a tenth).");
+ABSL_FLAG(int, records, 200000, "Audit records per fsync mode (every-record mode: a hundredth).");
+ABSL_FLAG(int, alerts, 1000, "Measured alerts per latency case (after 50 warm-up ones).");
 
 namespace secureos::monitord {
 namespace {
@@ -121,6 +137,158 @@ double AuditRate(const std::string& dir, FsyncPolicy policy, int n, absl::Durati
   return n / absl::ToDoubleSeconds(absl::Now() - start);
 }
 
+constexpr char kReloadRule[] =
+    "rule { name: \"bench reload\" condition: \"kind == CONFIG_RELOADED and source == capd\" "
+    "severity: SEVERITY_WARNING output: \"{source} reloaded by {principal.id}\" }\n";
+
+// Alerts of the bench rule as they arrive on a Watch stream: their latencies from the
+// event's publish time.
+class AlertWatch {
+ public:
+  explicit AlertWatch(monitord::v1::Monitord::Stub* stub) {
+    monitord::v1::WatchRequest req;
+    req.set_min_severity(cv1::SEVERITY_WARNING);
+    reader_ = stub->Watch(&ctx_, req);
+    thread_ = std::thread([this] { Read(); });
+  }
+  ~AlertWatch() {
+    ctx_.TryCancel();
+    thread_.join();
+  }
+  size_t count() {
+    absl::MutexLock lock(&mu_);
+    return ms_.size();
+  }
+  // Until more than `n` alerts have come; false after `timeout`.
+  bool WaitBeyond(size_t n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto beyond = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return ms_.size() > n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&beyond), timeout);
+  }
+  std::vector<double> ms() {
+    absl::MutexLock lock(&mu_);
+    return ms_;
+  }
+
+ private:
+  void Read() {
+    monitord::v1::Alert a;
+    while (reader_->Read(&a)) {
+      if (a.rule() != "bench reload") continue;
+      const int64_t published = google::protobuf::util::TimeUtil::TimestampToNanoseconds(a.event().time());
+      const double ms = (absl::ToUnixNanos(absl::Now()) - published) / 1e6;
+      absl::MutexLock lock(&mu_);
+      ms_.push_back(ms);
+    }
+  }
+
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<monitord::v1::Alert>> reader_;
+  absl::Mutex mu_;
+  std::vector<double> ms_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+absl::Status Reload(capd::v1::Capd::Stub* capd) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  cv1::ReloadResponse r;
+  grpc::Status s = capd->Reload(&ctx, {}, &r);
+  return s.ok() ? absl::OkStatus() : absl::UnavailableError("capd Reload: " + s.error_message());
+}
+
+// Until monitord follows capd and the Watch is in place: an alert comes through.
+absl::Status WaitFollowing(capd::v1::Capd::Stub* capd, AlertWatch& watch) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (watch.count() == 0) {
+    SECUREOS_RETURN_IF_ERROR(Reload(capd));
+    if (!watch.WaitBeyond(0, absl::Milliseconds(200)) && absl::Now() > deadline) {
+      return absl::DeadlineExceededError("no alert within 20 s: monitord does not follow capd");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// One event at a time: a Reload, then its alert.
+absl::StatusOr<std::vector<double>> OneAtATime(capd::v1::Capd::Stub* capd, monitord::v1::Monitord::Stub* monitord,
+                                               int rounds) {
+  AlertWatch watch(monitord);
+  SECUREOS_RETURN_IF_ERROR(WaitFollowing(capd, watch));
+  constexpr int kWarmUp = 50;
+  const size_t first = watch.count();
+  for (int i = 0; i < kWarmUp + rounds; ++i) {
+    const size_t before = watch.count();
+    SECUREOS_RETURN_IF_ERROR(Reload(capd));
+    if (!watch.WaitBeyond(before, absl::Seconds(5))) return absl::DeadlineExceededError("an alert did not come in 5 s");
+  }
+  std::vector<double> all = watch.ms();
+  return std::vector<double>(all.begin() + static_cast<ptrdiff_t>(first + kWarmUp), all.end());
+}
+
+// Two clients reloading capd as fast as it answers: every event's latency to its alert.
+absl::StatusOr<std::vector<double>> Flat(capd::v1::Capd::Stub* capd, monitord::v1::Monitord::Stub* monitord,
+                                         int events, double* per_second) {
+  AlertWatch watch(monitord);
+  SECUREOS_RETURN_IF_ERROR(WaitFollowing(capd, watch));
+  const size_t first = watch.count();
+  std::atomic<int> left{events};
+  std::atomic<bool> failed{false};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 2; ++c) {
+    clients.emplace_back([&] {
+      while (left.fetch_sub(1) > 0) failed = failed || !Reload(capd).ok();
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  if (failed) return absl::UnavailableError("capd Reload failed under load");
+  if (!watch.WaitBeyond(first + events - 1, absl::Seconds(20))) {
+    return absl::DeadlineExceededError(absl::StrCat("only ", watch.count() - first, " of ", events, " alerts came"));
+  }
+  *per_second = events / absl::ToDoubleSeconds(absl::Now() - start);
+  std::vector<double> all = watch.ms();
+  return std::vector<double>(all.begin() + static_cast<ptrdiff_t>(first), all.end());
+}
+
+void AlertLatency(int rounds) {
+  std::printf("| publish to alert (capd -> monitord -> Watch) | p50 ms | p99 ms | alerts |\n|---|---:|---:|---:|\n");
+  if (::geteuid() != 0) {
+    std::printf("| not run: needs root (daemons on a temporary root) | | | |\n");
+    return;
+  }
+  const std::string server = "server { socket_mode: \"0600\" event_ring_capacity: 4096 shutdown_timeout_ms: 2000 }\n";
+  const std::string cgroup_parent = absl::StrCat("secureos-bench/mon-", ::getpid());
+  absl::StatusOr<std::unique_ptr<bench::Suite>> suite = bench::Suite::Start(
+      {"capd", "monitord"},
+      {{"capd.conf", server + "drift_check_interval_seconds: 3600\n"},
+       {"monitord.conf", server + "sources: \"capd\" sources: \"monitord\"\nstate_dir: \"var/lib/monitord\"\n"
+                                  "rules_file: \"etc/secureos/bench.rules\"\n"},
+       {"bench.rules", std::string(embedded::kDefaultRules) + kReloadRule}},
+      cgroup_parent);
+  if (!suite.ok()) {
+    std::printf("| not run: %s | | | |\n", std::string(suite.status().message()).c_str());
+    return;
+  }
+  auto capd = capd::v1::Capd::NewStub(
+      grpc::CreateChannel("unix:" + (*suite)->Socket("capd"), grpc::InsecureChannelCredentials()));
+  auto monitord = monitord::v1::Monitord::NewStub(
+      grpc::CreateChannel("unix:" + (*suite)->Socket("monitord"), grpc::InsecureChannelCredentials()));
+  absl::StatusOr<std::vector<double>> one = OneAtATime(capd.get(), monitord.get(), rounds);
+  if (one.ok()) {
+    std::printf("| one event at a time | %.3f | %.3f | %zu |\n", bench::Pct(*one, 0.5), bench::Pct(*one, 0.99), one->size());
+  } else {
+    std::printf("| one event at a time: failed: %s | | | |\n", std::string(one.status().message()).c_str());
+  }
+  double rate = 0;
+  absl::StatusOr<std::vector<double>> flat = Flat(capd.get(), monitord.get(), 10 * rounds, &rate);
+  if (flat.ok()) {
+    std::printf("| two clients at full speed (%.0f events/s) | %.3f | %.3f | %zu |\n", rate, bench::Pct(*flat, 0.5),
+                bench::Pct(*flat, 0.99), flat->size());
+  } else {
+    std::printf("| two clients at full speed: failed: %s | | | |\n", std::string(flat.status().message()).c_str());
+  }
+}
+
 int Main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const int n = absl::GetFlag(FLAGS_events);
@@ -144,12 +312,14 @@ int Main(int argc, char** argv) {
   std::printf("| fsync mode | audit log records/s | raw append records/s | ratio |\n|---|---:|---:|---:|\n");
   for (auto [name, policy] : {std::pair{"every record", FsyncPolicy::kEveryRecord},
                               {"batched 20 ms", FsyncPolicy::kBatched}, {"none", FsyncPolicy::kNone}}) {
-    const int records = policy == FsyncPolicy::kEveryRecord ? absl::GetFlag(FLAGS_records) / 10 : absl::GetFlag(FLAGS_records);
+    const int records = policy == FsyncPolicy::kEveryRecord ? absl::GetFlag(FLAGS_records) / 100 : absl::GetFlag(FLAGS_records);
     const double raw = RawRate(dir + "/raw.log", policy, records, batch);
     const double ours = AuditRate(dir + "/audit", policy, records, batch);
     std::printf("| %s | %.0f | %.0f | %.2fx |\n", name, ours, raw, raw / ours);
   }
   std::filesystem::remove_all(dir);
+  std::printf("\n");
+  AlertLatency(absl::GetFlag(FLAGS_alerts));
   return 0;
 }
 

@@ -210,16 +210,18 @@ int Stats(const Options& o, std::ostream& out, std::ostream& err) {
     out << JsonOf(resp) << "\n";
     return kExitOk;
   }
-  Table t({"SOURCE", "CONNECTED", "EVENTS", "LOST", "RECONNECTS", "AT"});
+  Table t({"SOURCE", "CONNECTED", "IN", "RECORDED", "ALERTS", "LOST RECORDS", "LOST EVENTS", "RECONNECTS", "AT"});
   for (const v1::SourceStats& src : resp.sources()) {
-    t.AddRow({src.source(), src.connected() ? "yes" : "no", absl::StrCat(src.events()), absl::StrCat(src.lost_records()),
+    t.AddRow({src.source(), src.connected() ? "yes" : "no", absl::StrCat(src.events()), absl::StrCat(src.recorded()),
+              absl::StrCat(src.alerts()), absl::StrCat(src.lost_records()), absl::StrCat(src.lost_events()),
               absl::StrCat(src.reconnects()), absl::StrCat(src.sequence())});
   }
   t.Print(out);
   out << resp.rules() << " rules; " << resp.events_evaluated() << " events evaluated, " << resp.rule_eval_ns_mean()
-      << " ns each; " << resp.alerts() << " alerts\naudit: " << resp.audit_records() << " records, " << resp.audit_lost()
-      << " lost, last commit " << resp.audit_commit_ns() / 1000 << " us" << (resp.audit_failing() ? ", FAILING" : "")
-      << "\n";
+      << " ns each; " << resp.alerts() << " alerts; " << resp.queued() << " queued\naudit: " << resp.audit_records()
+      << " records, " << resp.audit_lost() << " lost; commit (write + sync) last " << resp.audit_commit_ns() / 1000
+      << " us, mean " << resp.audit_commit_ns_mean() / 1000 << " us, max " << resp.audit_commit_ns_max() / 1000 << " us"
+      << (resp.audit_failing() ? ", FAILING" : "") << "\n";
   return kExitOk;
 }
 

@@ -211,6 +211,7 @@ void Monitor::HandleEvent(const std::string& source, const cv1::Event& event) {
   {
     absl::MutexLock lock(&mu_);
     unsaved_[source].emplace_back(seq, StreamCursor{event.epoch(), event.sequence()});
+    if (seq != 0) ++counts_[source].recorded;
   }
   const absl::Time start = absl::Now();
   std::vector<v1::Alert> alerts = engine_->Process(event);
@@ -252,6 +253,10 @@ void Monitor::Fire(std::vector<v1::Alert> alerts) {
     e.mutable_monitor()->set_key(a.key());
     e.mutable_monitor()->set_count(a.count());
     options_.events->Publish(std::move(e));
+    {
+      absl::MutexLock lock(&mu_);
+      ++counts_[a.event().source()].alerts;
+    }
     alerts_.Add(std::move(a));
     ++fired_;
   }
@@ -316,6 +321,17 @@ v1::StatsResponse Monitor::Stats() const {
     o->set_epoch(st.cursor.epoch);
     o->set_sequence(st.cursor.sequence);
     o->set_last_error(st.last_error);
+    o->set_lost_events(st.lost_events);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    for (v1::SourceStats& o : *out.mutable_sources()) {
+      auto it = counts_.find(o.source());
+      if (it == counts_.end()) continue;
+      o.set_recorded(it->second.recorded);
+      o.set_alerts(it->second.alerts);
+    }
+    out.set_queued(queue_.size());
   }
   out.set_events_evaluated(evaluated_);
   out.set_alerts(fired_);
@@ -324,6 +340,9 @@ v1::StatsResponse Monitor::Stats() const {
   out.set_audit_records(a.records);
   out.set_audit_lost(a.lost);
   out.set_audit_commit_ns(static_cast<uint64_t>(absl::ToInt64Nanoseconds(a.last_commit)));
+  out.set_audit_commit_ns_max(static_cast<uint64_t>(absl::ToInt64Nanoseconds(a.max_commit)));
+  out.set_audit_commit_ns_mean(
+      a.commits == 0 ? 0 : static_cast<uint64_t>(absl::ToInt64Nanoseconds(a.all_commits)) / a.commits);
   out.set_audit_failing(a.failing);
   out.set_rules(rules_count_);
   return out;

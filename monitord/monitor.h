@@ -89,6 +89,11 @@ class Monitor {
   // Per source: (audit sequence, cursor) of events recorded, oldest first, until saved.
   std::map<std::string, std::deque<std::pair<uint64_t, StreamCursor>>> unsaved_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, StreamCursor> saved_ ABSL_GUARDED_BY(mu_);
+  struct SourceCounts {
+    uint64_t recorded = 0;
+    uint64_t alerts = 0;
+  };
+  std::map<std::string, SourceCounts> counts_ ABSL_GUARDED_BY(mu_);
 
   // The engine thread's own.
   std::unique_ptr<RuleEngine> engine_;

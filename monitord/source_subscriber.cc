@@ -145,6 +145,7 @@ bool SourceSubscriber::Deliver(const common::v1::SubscribeResponse& record) {
   on_record_(record);
   absl::MutexLock lock(&mu_);
   ++status_.lost_records;
+  status_.lost_events += record.lost().count();
   return true;
 }
 

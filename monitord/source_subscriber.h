@@ -43,6 +43,7 @@ class SourceSubscriber {
     bool connected = false;
     uint64_t events = 0;
     uint64_t lost_records = 0;
+    uint64_t lost_events = 0;  // What the lost records counted.
     uint64_t reconnects = 0;
     StreamCursor cursor;
     std::string last_error;

@@ -20,6 +20,16 @@ constexpr int kPipeBytes = 1 << 20;
 
 std::string Rotated(const std::string& path, uint32_t n) { return absl::StrCat(path, ".", n); }
 
+// How much of `data` goes into a file with `room` bytes left: all of it when it fits, else
+// the whole lines that fit; 0 means rotate first. A new (`empty`) file takes at least a
+// file's worth, so a line longer than a file is cut rather than never written.
+size_t FittingPrefix(absl::string_view data, uint64_t room, bool empty) {
+  if (data.size() <= room) return data.size();
+  const size_t nl = data.substr(0, room).rfind('\n');
+  if (nl != absl::string_view::npos) return nl + 1;
+  return empty ? std::max<size_t>(room, 1) : 0;
+}
+
 // The last `bytes` of the file at `path` (all of it when shorter), from a line start unless
 // it is all of the file; "" when it is absent. Sets *whole when it is the whole file.
 std::string TailOf(const std::string& path, uint64_t bytes, bool* whole) {
@@ -173,8 +183,11 @@ void LogCollector::Drain(Stream& s) {
 
 absl::Status LogCollector::Append(Stream& s, absl::string_view data) {
   while (!data.empty()) {
-    if (s.size > 0 && s.size + data.size() > max_bytes_) SECUREOS_RETURN_IF_ERROR(Rotate(s));
-    const size_t take = s.size == 0 ? std::min<uint64_t>(data.size(), max_bytes_) : data.size();
+    const size_t take = FittingPrefix(data, max_bytes_ - std::min(s.size, max_bytes_), s.size == 0);
+    if (take == 0) {
+      SECUREOS_RETURN_IF_ERROR(Rotate(s));
+      continue;
+    }
     SECUREOS_RETURN_IF_ERROR(WriteAll(s.file.get(), data.substr(0, take)));
     s.size += take;
     data.remove_prefix(take);

@@ -10,9 +10,10 @@
 // same FIFO again and drains it. Writes of up to PIPE_BUF bytes (4096) stay whole lines
 // in the log even when stdout and stderr interleave.
 //
-// Rotation happens before a write would take the current file past max_bytes: ".N-1" becomes
-// ".N" (the oldest beyond files_kept is removed), the current file becomes ".1", a new one is
-// started. With files_kept 0 the current file starts over.
+// Files are filled up to max_bytes with whole lines: of what is read at once, the lines that
+// still fit go to the current file, then it rotates: ".N-1" becomes ".N" (the oldest beyond
+// files_kept is removed), the current file becomes ".1", a new one is started. A line longer
+// than max_bytes is cut at max_bytes. With files_kept 0 the current file starts over.
 //
 // Thread-safe.
 #ifndef SECUREOS_SVCD_LOG_COLLECTOR_H_

@@ -207,6 +207,8 @@ bool AuditLog::CommitLocked() {
   stats_.records += static_cast<uint64_t>(std::count(batch.begin(), batch.end(), '\n'));
   ++stats_.commits;
   stats_.last_commit = absl::Now() - start;
+  stats_.max_commit = std::max(stats_.max_commit, stats_.last_commit);
+  stats_.all_commits += stats_.last_commit;
   stats_.failing = false;
   durable_seq_ = last_seq;
   if (lost_unrecorded_ > 0) {

@@ -54,6 +54,8 @@ struct AuditStats {
   uint64_t lost = 0;          // Counted, never written (the queue was full while writes failed).
   uint64_t commits = 0;
   absl::Duration last_commit;  // Time of the last write + sync.
+  absl::Duration max_commit;   // The longest one.
+  absl::Duration all_commits;  // Their sum.
   bool failing = false;
 };
 
