@@ -260,8 +260,8 @@ void AlertLatency(int rounds) {
   const std::string cgroup_parent = absl::StrCat("secureos-bench/mon-", ::getpid());
   absl::StatusOr<std::unique_ptr<bench::Suite>> suite = bench::Suite::Start(
       {"capd", "monitord"},
-      {{"capd.conf", server + "drift_check_interval_seconds: 3600\n"},
-       {"monitord.conf", server + "sources: \"capd\" sources: \"monitord\"\nstate_dir: \"var/lib/monitord\"\n"
+      {{"capd.conf", server + "drift_check_interval_seconds: 3600\ngrantable_capabilities: \"cap_kill\"\n"},
+       {"monitord.conf", server + "sources: \"capd\"\nstate_dir: \"var/lib/monitord\"\n"
                                   "rules_file: \"etc/secureos/bench.rules\"\n"},
        {"bench.rules", std::string(embedded::kDefaultRules) + kReloadRule}},
       cgroup_parent);
