@@ -11,6 +11,7 @@
 #include "common/paths.h"
 #include "monitord/default_config.h"
 #include "monitord/default_rules.h"
+#include "monitord/failure_command.h"
 #include "monitord/monitor.h"
 #include "monitord/monitord_service.h"
 #include "monitord/rules/rule_set.h"
@@ -44,6 +45,8 @@ void Validate(const google::protobuf::Message* running, const google::protobuf::
     }
   }
   if (c.audit().batch_ms() > 10000) errors->Add("audit.batch_ms", absl::StrCat("at most 10000, got ", c.audit().batch_ms()));
+  const std::vector<std::string> command(c.audit().on_failure_exec().begin(), c.audit().on_failure_exec().end());
+  if (absl::Status s = ValidateFailureCommand(command); !s.ok()) errors->Add("audit.on_failure_exec[0]", s.message());
   if (running == nullptr) return;
   const auto& r = static_cast<const v1::MonitordConfig&>(*running);
   if (r.state_dir() != c.state_dir()) errors->Add("state_dir", "changing it needs a restart");
@@ -85,6 +88,15 @@ absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
   options.audit.fsync = PolicyOf(config->audit().fsync());
   options.audit.batch = absl::Milliseconds(config->audit().batch_ms() == 0 ? 20 : config->audit().batch_ms());
   if (config->audit().max_file_bytes() != 0) options.audit.max_file_bytes = config->audit().max_file_bytes();
+  if (config->audit().max_pending_bytes() != 0) options.audit.max_pending_bytes = config->audit().max_pending_bytes();
+  // The command as configured at start (the audit log's options are fixed while it runs).
+  const std::vector<std::string> command(config->audit().on_failure_exec().begin(), config->audit().on_failure_exec().end());
+  if (!command.empty()) {
+    options.audit.on_error = [command](const absl::Status& s) {
+      absl::StatusOr<pid_t> pid = RunFailureCommand(command, s.message());
+      if (!pid.ok()) Log(LogLevel::kError, "audit failure command", {{"error", std::string(pid.status().message())}});
+    };
+  }
   SECUREOS_ASSIGN_OR_RETURN(auto rules, LoadRules(core.root(), *config));
   Log(LogLevel::kInfo, "rules loaded", {{"file", rules.second}, {"rules", absl::StrCat(rules.first->rules().size())}});
   options.rules = rules.first;

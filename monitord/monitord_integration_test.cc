@@ -4,6 +4,7 @@
 // audit log that verifies), and `secctl monitor rules test` over that audit log. Needs root
 // and namespaces (tagged local).
 #include <signal.h>
+#include <sys/mount.h>
 
 #include <algorithm>
 #include <atomic>
@@ -65,6 +66,7 @@ class MonitordTest : public ::testing::Test {
 
   void TearDown() override {
     test::StopDaemons({&monitord_, &sandboxd_, &capd_});
+    if (!mounted_.empty()) ::umount2(mounted_.c_str(), MNT_DETACH);
     test::RemoveCgroupEverywhere(sandbox_cgroups_);
     if (HasFailure()) std::cerr << "--- monitord log:\n" << test::ReadFileOrEmpty(root_ / "monitord.log");
   }
@@ -118,6 +120,7 @@ class MonitordTest : public ::testing::Test {
   test::TempRoot root_;
   std::optional<test::Child> capd_, sandboxd_, monitord_;
   std::unique_ptr<v1::Monitord::Stub> stub_;
+  std::string mounted_;  // A tmpfs a test put up, taken down in TearDown.
 };
 
 TEST_F(MonitordTest, ARealViolationIsAnAlertInWatchAndViolations) {
@@ -162,6 +165,14 @@ TEST_F(MonitordTest, ARealViolationIsAnAlertInWatchAndViolations) {
 }
 
 TEST_F(MonitordTest, AnInvalidRulesFileIsRefusedAndTheRulesInForceStay) {
+  // SIGHUP reloads the rules with the configuration.
+  test::WriteFileOrDie(root_ / "etc/secureos/monitord.rules",
+                       "rule { name: \"a\" condition: \"kind == CONFIG_RELOADED\" severity: SEVERITY_INFO output: \"a\" }\n"
+                       "rule { name: \"b\" condition: \"kind == CONFIG_RELOADED\" severity: SEVERITY_INFO output: \"b\" }\n");
+  ASSERT_TRUE(monitord_->Signal(SIGHUP));
+  const absl::Time hup = absl::Now() + absl::Seconds(10);
+  while (Stats().rules() != 2 && absl::Now() < hup) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(Stats().rules(), 2u);
   test::WriteFileOrDie(root_ / "etc/secureos/monitord.rules",
                        "rule { name: \"reloads\" condition: \"kind == CONFIG_RELOADED\" severity: SEVERITY_INFO "
                        "output: \"{source} reloaded\" }\n");
@@ -275,6 +286,49 @@ TEST_F(MonitordTest, RequiredAuditRefusesGrantsWhileMonitordCannotRecordThem) {
 }
 
 std::vector<cv1::Event> AuditEvents(const std::string& audit);
+
+TEST_F(MonitordTest, AFullDiskRunsTheFailureActionAlertsAndStopsRequiredAuditUntilSpaceIsBack) {
+  test::StopDaemons({&monitord_});
+  monitord_.reset();
+  const std::string audit_dir = root_ / "var/lib/monitord/audit";
+  ASSERT_EQ(::mount("tmpfs", audit_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k"), 0) << strerror(errno);
+  mounted_ = audit_dir;
+  const std::string marker = root_ / "audit-failure.txt";
+  test::WriteFileOrDie(root_ / "etc/secureos/monitord.conf",
+                       absl::StrCat("server { socket_mode: \"0660\" event_ring_capacity: 4096 shutdown_timeout_ms: 2000 }\n"
+                                    "sources: \"capd\" sources: \"sandboxd\"\nstate_dir: \"var/lib/monitord\"\n"
+                                    "audit { fsync: FSYNC_MODE_BATCHED batch_ms: 5 on_failure_exec: \"/bin/sh\" "
+                                    "on_failure_exec: \"-c\" on_failure_exec: \"echo \\\"$SECUREOS_AUDIT_ERROR\\\" > ",
+                                    marker, "\" }\n"));
+  StartMonitord();
+  WaitConnected();
+  // capd's events fill the disk.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (::access(marker.c_str(), F_OK) != 0 && absl::Now() < deadline) {
+    for (int i = 0; i < 20; ++i) CapdReload();
+  }
+  absl::SleepFor(absl::Milliseconds(100));  // The command writes its line.
+  EXPECT_THAT(test::ReadFileOrEmpty(marker), HasSubstr("No space left on device"));
+  EXPECT_TRUE(Stats().audit_failing());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::ReadyRequest req;
+  req.set_source("capd");
+  v1::ReadyResponse ready;
+  ASSERT_TRUE(stub_->Ready(&ctx, req, &ready).ok());
+  EXPECT_FALSE(ready.ready());
+  EXPECT_EQ(ready.reason(), "the audit log cannot be written");
+  test::RunResult v = test::RunSecctl(root_, {"monitor", "violations", "--rule", "audit failure"});
+  EXPECT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_THAT(v.out, HasSubstr("audit failure"));
+  // Space comes back: the held records are written and the log is ready again.
+  ASSERT_EQ(::mount(nullptr, audit_dir.c_str(), nullptr, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=8m"), 0) << strerror(errno);
+  const absl::Time back = absl::Now() + absl::Seconds(10);
+  while (Stats().audit_failing() && absl::Now() < back) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_FALSE(Stats().audit_failing());
+  test::RunResult verify = test::RunSecctl(root_, {"monitor", "audit", "verify", "--dir", audit_dir});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
 
 int64_t RssKiB(pid_t pid) {
   for (absl::string_view line : absl::StrSplit(test::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
