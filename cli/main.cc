@@ -60,7 +60,9 @@ ABSL_FLAG(bool, once, false, "ctr stats: one sample, then exit.");
 ABSL_FLAG(std::string, pss_level, "", "ctr check: baseline or restricted (default: the configured level).");
 ABSL_FLAG(std::string, min_severity, "", "monitor watch/violations: info, notice, warning or critical.");
 ABSL_FLAG(std::string, rule, "", "monitor violations: only this rule.");
-ABSL_FLAG(std::string, since, "", "monitor violations: only alerts of the last DURATION (1h).");
+ABSL_FLAG(std::string, since, "",
+          "monitor violations: only alerts from this time on: a DURATION ago (1h) or an RFC 3339 time.");
+ABSL_FLAG(std::string, until, "", "monitor violations: only alerts before this time, as --since.");
 ABSL_FLAG(std::string, dir, "", "monitor audit verify: the audit log's directory.");
 ABSL_FLAG(std::string, tail, "", "svc logs: start this many bytes before the end (64K; default 8192).");
 
@@ -264,6 +266,7 @@ int Main(int argc, char** argv) {
       monitor.principal = absl::GetFlag(FLAGS_principal);
       monitor.rule = absl::GetFlag(FLAGS_rule);
       monitor.since = absl::GetFlag(FLAGS_since);
+      monitor.until = absl::GetFlag(FLAGS_until);
       monitor.dir = absl::GetFlag(FLAGS_dir);
       std::vector<std::string> monitor_args(args.begin() + 3, args.end());
       int code;

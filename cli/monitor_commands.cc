@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -30,7 +31,7 @@ namespace secureos::cli {
 const char kMonitorUsage[] =
     "  monitor watch [--min_severity warning]\n"
     "                          alerts as they fire, until interrupted\n"
-    "  monitor violations [--principal P] [--rule R] [--min_severity S] [--since 1h]\n"
+    "  monitor violations [--principal P] [--rule R] [--min_severity S] [--since 1h] [--until T]\n"
     "                          per-principal counts and the newest alerts\n"
     "  monitor stats           per-source events, lost and reconnects; rule time; audit log\n"
     "  monitor rules reload    re-read the rules file (admin); an invalid one is refused\n"
@@ -167,6 +168,20 @@ int Watch(const Options& o, const MonitorOptions& m, std::ostream& out, std::ost
   return s.ok() ? kExitOk : Fail(err, "monitor watch", s);
 }
 
+}  // namespace
+
+absl::StatusOr<absl::Time> ParseTimeArg(absl::string_view flag, const std::string& text, absl::Time now) {
+  absl::Duration ago;
+  if (absl::ParseDuration(text, &ago) && ago >= absl::ZeroDuration()) return now - ago;
+  absl::Time t;
+  std::string why;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &why)) return t;
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, ": a duration ago (1h, 30m) or an RFC 3339 time (2026-12-04T12:00:00Z), got \"", text, "\""));
+}
+
+namespace {
+
 int Violations(const Options& o, const MonitorOptions& m, std::ostream& out, std::ostream& err) {
   absl::StatusOr<cv1::Severity> min = ParseSeverity(m.min_severity);
   if (!min.ok()) return Usage(err, std::string(min.status().message()));
@@ -174,10 +189,11 @@ int Violations(const Options& o, const MonitorOptions& m, std::ostream& out, std
   req.set_principal(m.principal);
   req.set_rule(m.rule);
   req.set_min_severity(*min);
-  if (!m.since.empty()) {
-    absl::Duration d;
-    if (!absl::ParseDuration(m.since, &d)) return Usage(err, absl::StrCat("--since: a duration such as 1h, got \"", m.since, "\""));
-    *req.mutable_since() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(absl::Now() - d));
+  for (auto [flag, text, field] : {std::tuple{"--since", &m.since, req.mutable_since()}, {"--until", &m.until, req.mutable_until()}}) {
+    if (text->empty()) continue;
+    absl::StatusOr<absl::Time> t = ParseTimeArg(flag, *text, absl::Now());
+    if (!t.ok()) return Usage(err, std::string(t.status().message()));
+    *field = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(*t));
   }
   v1::ViolationsResponse resp;
   grpc::ClientContext ctx;
