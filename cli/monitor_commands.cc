@@ -189,11 +189,14 @@ int Violations(const Options& o, const MonitorOptions& m, std::ostream& out, std
   req.set_principal(m.principal);
   req.set_rule(m.rule);
   req.set_min_severity(*min);
-  for (auto [flag, text, field] : {std::tuple{"--since", &m.since, req.mutable_since()}, {"--until", &m.until, req.mutable_until()}}) {
+  // Each set only when given: an unset `until` means now.
+  for (const auto& [flag, text, field] :
+       {std::tuple{"--since", &m.since, &v1::ViolationsRequest::mutable_since},
+        std::tuple{"--until", &m.until, &v1::ViolationsRequest::mutable_until}}) {
     if (text->empty()) continue;
     absl::StatusOr<absl::Time> t = ParseTimeArg(flag, *text, absl::Now());
     if (!t.ok()) return Usage(err, std::string(t.status().message()));
-    *field = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(*t));
+    *(req.*field)() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(*t));
   }
   v1::ViolationsResponse resp;
   grpc::ClientContext ctx;

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/privileges.h"
+#include "common/run_end.h"
 #include "common/server_config.h"
 #include "common/status.h"
 #include "common/version.h"
@@ -150,8 +151,13 @@ int Run(const DaemonSpec& spec, const std::string& root, const std::string& conf
     Log(LogLevel::kError, "cannot start", {{"error", std::string(status.message())}});
     return 1;
   }
-  events.Publish(LifecycleEvent(common::v1::EVENT_KIND_DAEMON_STARTED, root,
-                                absl::StrCat(spec.name, " ", kSuiteVersion, " serving")));
+  const std::string state_dir = StateDir(root, spec.name);
+  common::v1::Event started = LifecycleEvent(common::v1::EVENT_KIND_DAEMON_STARTED, root,
+                                             absl::StrCat(spec.name, " ", kSuiteVersion, " serving"));
+  if (std::optional<common::v1::RunEnd> previous = TakeRunEnd(state_dir)) {
+    *started.mutable_lifecycle()->mutable_previous() = *previous;
+  }
+  events.Publish(std::move(started));
   Log(LogLevel::kInfo, "serving",
       {{"socket", socket->path}, {"config", *source}, {"version", kSuiteVersion}});
   Notify(absl::StrCat("READY=1\nSTATUS=serving on ", socket->path, "\nMAINPID=", ::getpid()));
@@ -165,6 +171,11 @@ int Run(const DaemonSpec& spec, const std::string& root, const std::string& conf
   events.Close();
   const auto timeout = absl::Milliseconds((**ServerBlock(*config.current())).shutdown_timeout_ms());
   server.Shutdown(absl::Now() + timeout);
+  // After every call has finished: a call that completed during the shutdown published its
+  // event after the stopping one, and counts.
+  if (absl::Status s = SaveRunEnd(state_dir, events.epoch(), events.next_sequence() - 1); !s.ok()) {
+    Log(LogLevel::kWarning, "save where the events ended", {{"error", std::string(s.message())}});
+  }
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "proto/capd.grpc.pb.h"
@@ -101,6 +103,20 @@ SourceSubscriber::SourceSubscriber(std::string daemon, std::unique_ptr<Stream> s
   status_.cursor = std::move(from);
 }
 
+namespace {
+
+// How many events of the run `cursor` is in came after it, when the new run's first event
+// (its DAEMON_STARTED) says where that run ended; nullopt when unknown (it crashed, or
+// another run came between, or the start event is no longer held).
+std::optional<uint64_t> MissedOfPreviousRun(const common::v1::Event& first, const StreamCursor& cursor) {
+  if (first.sequence() != 1 || first.kind() != common::v1::EVENT_KIND_DAEMON_STARTED) return std::nullopt;
+  const common::v1::RunEnd& previous = first.lifecycle().previous();
+  if (previous.epoch() != cursor.epoch || previous.last_sequence() < cursor.sequence) return std::nullopt;
+  return previous.last_sequence() - cursor.sequence;
+}
+
+}  // namespace
+
 SourceSubscriber::~SourceSubscriber() {
   {
     absl::MutexLock lock(&mu_);
@@ -128,13 +144,17 @@ bool SourceSubscriber::Deliver(const common::v1::SubscribeResponse& record) {
     const common::v1::Event& e = record.event();
     if (!cursor.epoch.empty() && e.epoch() != cursor.epoch) {
       // The daemon restarted: what the old run published after the cursor is gone with it.
-      common::v1::SubscribeResponse gap;
-      gap.mutable_lost()->set_from_sequence(cursor.sequence + 1);
-      gap.mutable_lost()->set_count(0);
-      gap.mutable_lost()->set_epoch(cursor.epoch);
-      on_record_(gap);
-      absl::MutexLock lock(&mu_);
-      ++status_.lost_records;
+      const std::optional<uint64_t> missed = MissedOfPreviousRun(e, cursor);
+      if (!missed.has_value() || *missed > 0) {
+        common::v1::SubscribeResponse gap;
+        gap.mutable_lost()->set_from_sequence(cursor.sequence + 1);
+        gap.mutable_lost()->set_count(missed.value_or(0));
+        gap.mutable_lost()->set_epoch(cursor.epoch);
+        on_record_(gap);
+        absl::MutexLock lock(&mu_);
+        ++status_.lost_records;
+        status_.lost_events += missed.value_or(0);
+      }
     }
     on_record_(record);
     absl::MutexLock lock(&mu_);

@@ -4,10 +4,12 @@
 //   - The first Subscribe resumes after the cursor (from_sequence = sequence + 1, with its
 //     epoch); without a cursor it starts at the oldest event the daemon holds.
 //   - The daemon's own EventsLost records (a reader that fell behind its ring) are passed on.
-//   - A new epoch (the daemon restarted) is a gap of unknown size: the events of the old
-//     epoch after the cursor that were never read are gone with that run. It is passed on as
-//     an EventsLost record with from_sequence = cursor + 1 and count 0 (unknown), and then
-//     the new epoch's events from its first held one.
+//   - A new epoch (the daemon restarted): the events of the old epoch after the cursor that
+//     were never read are gone with that run. When the old run stopped cleanly, the new
+//     run's DAEMON_STARTED event says where it ended (common/run_end.h): the gap is an
+//     EventsLost record with the exact count (none at all when nothing was missed).
+//     Otherwise (a crash) it is an EventsLost record with from_sequence = cursor + 1 and
+//     count 0 (unknown). Then the new epoch's events follow from its first held one.
 //   - A broken stream is retried every 100 ms on a new channel (a channel that failed
 //     waits out its reconnect backoff, which grows to 120 s by default), so a daemon that
 //     comes back is followed again within a second.

@@ -123,5 +123,49 @@ TEST_F(SourceSubscriberTest, ARestartedDaemonIsFollowedAgainWithinASecondAndTheG
   EXPECT_GE(subscriber_->status().reconnects, 1u);
 }
 
+TEST_F(SourceSubscriberTest, WhatACleanlyStoppedDaemonPublishedUnreadIsCountedExactly) {
+  Subscribe({});
+  ASSERT_GE(AtLeast(1).size(), 1u);
+  subscriber_.reset();  // Its reader goes away...
+  const StreamCursor cursor = [&] {
+    absl::MutexLock lock(&mu_);
+    return StreamCursor{records_.back().event().epoch(), records_.back().event().sequence()};
+  }();
+  {
+    absl::MutexLock lock(&mu_);
+    records_.clear();
+  }
+  Reload();  // ...while capd publishes three more events, stops (a fourth), and starts again.
+  Reload();
+  Reload();
+  test::StopDaemons({&capd_});
+  capd_.reset();
+  StartCapd();
+  Subscribe(cursor);
+  std::vector<cv1::SubscribeResponse> got = AtLeast(2);
+  ASSERT_GE(got.size(), 2u);
+  ASSERT_TRUE(got[0].has_lost());
+  EXPECT_EQ(got[0].lost().epoch(), cursor.epoch);
+  EXPECT_EQ(got[0].lost().from_sequence(), cursor.sequence + 1);
+  EXPECT_EQ(got[0].lost().count(), 4u);
+  ASSERT_TRUE(got[1].has_event());
+  EXPECT_EQ(got[1].event().kind(), cv1::EVENT_KIND_DAEMON_STARTED);
+  EXPECT_EQ(got[1].event().lifecycle().previous().last_sequence(), cursor.sequence + 4);
+  EXPECT_EQ(subscriber_->status().lost_events, 4u);
+
+  // Read to its end, a cleanly stopped run leaves no gap at all.
+  Reload();
+  AtLeast(3);
+  test::StopDaemons({&capd_});
+  capd_.reset();
+  StartCapd();
+  got = AtLeast(5);  // + reloaded, stopping, and the next run's started.
+  ASSERT_GE(got.size(), 5u);
+  EXPECT_EQ(got[3].event().kind(), cv1::EVENT_KIND_DAEMON_STOPPING);
+  ASSERT_TRUE(got[4].has_event()) << "no lost record between two runs read to the end";
+  EXPECT_EQ(got[4].event().kind(), cv1::EVENT_KIND_DAEMON_STARTED);
+  EXPECT_EQ(subscriber_->status().lost_records, 1u);
+}
+
 }  // namespace
 }  // namespace secureos::monitord
