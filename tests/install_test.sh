@@ -31,6 +31,9 @@ expected=(
   usr/local/libexec/secureos/svcd
   usr/local/share/bash-completion/completions/secctl
   usr/local/share/doc/secureos/deployment.md
+  usr/local/share/doc/secureos/operator-guide.md
+  usr/local/share/doc/secureos/reference.md
+  usr/local/share/doc/secureos/rules-guide.md
   usr/local/share/secureos/install-manifest
 )
 got=$(cd "$dest" && find . -type f | sed 's|^\./||' | sort)

@@ -1,0 +1,141 @@
+// proto_doc: the wire reference (docs/reference.md) from the protos' own comments.
+//
+//   proto_doc DESCRIPTOR_SET > reference.md
+//
+// DESCRIPTOR_SET is protoc's --descriptor_set_out with --include_source_info and
+// --include_imports. Every file under proto/ gets a section: its services with their
+// methods, then its messages (fields in a table) and enums (values in a table), each with
+// the comment written above it in the .proto.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
+
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::EnumDescriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::FileDescriptor;
+using google::protobuf::ServiceDescriptor;
+using google::protobuf::SourceLocation;
+
+// A comment on one line, for a table cell.
+std::string OneLine(const std::string& comment) {
+  std::string s(absl::StripAsciiWhitespace(comment));
+  absl::StrReplaceAll({{"\n", " "}, {"|", "\\|"}}, &s);
+  return s;
+}
+
+// A comment as a paragraph.
+std::string Paragraph(const std::string& comment) {
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(absl::StripTrailingAsciiWhitespace(comment), '\n')) {
+    absl::StrAppend(&out, absl::StripAsciiWhitespace(line), "\n");
+  }
+  return out;
+}
+
+template <typename D>
+std::string Comment(const D* d) {
+  SourceLocation loc;
+  return d->GetSourceLocation(&loc) ? loc.leading_comments : "";
+}
+
+std::string TypeName(const FieldDescriptor* f) {
+  std::string t;
+  if (f->is_map()) {
+    return absl::StrCat("map<", TypeName(f->message_type()->field(0)), ", ", TypeName(f->message_type()->field(1)), ">");
+  }
+  if (f->message_type() != nullptr) {
+    t = f->message_type()->full_name();
+  } else if (f->enum_type() != nullptr) {
+    t = f->enum_type()->full_name();
+  } else {
+    t = f->type_name();
+  }
+  if (f->is_repeated()) return absl::StrCat("repeated ", t);
+  if (f->has_optional_keyword()) return absl::StrCat("optional ", t);
+  return t;
+}
+
+void PrintEnum(const EnumDescriptor* e, std::ostream& out) {
+  out << "### enum " << e->full_name() << "\n\n" << Paragraph(Comment(e)) << "\n";
+  out << "| value | number | meaning |\n|---|---:|---|\n";
+  for (int i = 0; i < e->value_count(); ++i) {
+    out << "| `" << e->value(i)->name() << "` | " << e->value(i)->number() << " | " << OneLine(Comment(e->value(i))) << " |\n";
+  }
+  out << "\n";
+}
+
+void PrintMessage(const Descriptor* m, std::ostream& out) {
+  if (m->options().map_entry()) return;
+  out << "### " << m->full_name() << "\n\n" << Paragraph(Comment(m)) << "\n";
+  if (m->field_count() > 0) {
+    out << "| field | number | type | meaning |\n|---|---:|---|---|\n";
+    for (int i = 0; i < m->field_count(); ++i) {
+      const FieldDescriptor* f = m->field(i);
+      out << "| `" << f->name() << "` | " << f->number() << " | `" << TypeName(f) << "` | " << OneLine(Comment(f)) << " |\n";
+    }
+    out << "\n";
+  }
+  for (int i = 0; i < m->nested_type_count(); ++i) PrintMessage(m->nested_type(i), out);
+  for (int i = 0; i < m->enum_type_count(); ++i) PrintEnum(m->enum_type(i), out);
+}
+
+void PrintService(const ServiceDescriptor* s, std::ostream& out) {
+  out << "### service " << s->full_name() << "\n\n" << Paragraph(Comment(s)) << "\n";
+  out << "| method | request | response | meaning |\n|---|---|---|---|\n";
+  for (int i = 0; i < s->method_count(); ++i) {
+    const auto* m = s->method(i);
+    out << "| `" << m->name() << "` | `" << m->input_type()->full_name() << "` | `"
+        << (m->server_streaming() ? "stream " : "") << m->output_type()->full_name() << "` | " << OneLine(Comment(m))
+        << " |\n";
+  }
+  out << "\n";
+}
+
+void PrintFile(const FileDescriptor* f, std::ostream& out) {
+  out << "## " << f->name() << " (`" << f->package() << "`)\n\n";
+  for (int i = 0; i < f->service_count(); ++i) PrintService(f->service(i), out);
+  for (int i = 0; i < f->message_type_count(); ++i) PrintMessage(f->message_type(i), out);
+  for (int i = 0; i < f->enum_type_count(); ++i) PrintEnum(f->enum_type(i), out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: proto_doc DESCRIPTOR_SET > reference.md\n";
+    return 2;
+  }
+  std::ifstream in(argv[1], std::ios::binary);
+  google::protobuf::FileDescriptorSet set;
+  if (!in || !set.ParseFromIstream(&in)) {
+    std::cerr << "proto_doc: " << argv[1] << ": not a FileDescriptorSet\n";
+    return 1;
+  }
+  google::protobuf::DescriptorPool pool;
+  for (const auto& file : set.file()) {
+    if (pool.BuildFile(file) == nullptr) {
+      std::cerr << "proto_doc: " << file.name() << ": does not build\n";
+      return 1;
+    }
+  }
+  std::cout << "# Wire reference\n\n"
+               "Generated by `docs/proto_doc` from the comments in `proto/` (`bazel build //docs:reference`);\n"
+               "`//docs:reference_test` fails when this file and the protos disagree.\n\n";
+  for (const auto& file : set.file()) {
+    if (!absl::StartsWith(file.name(), "proto/")) continue;
+    PrintFile(pool.FindFileByName(file.name()), std::cout);
+  }
+  return 0;
+}
