@@ -9,6 +9,8 @@
 #include <map>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,7 @@
 #include "cli/cap_commands.h"
 #include "cli/sandbox_commands.h"
 #include "cli/svc_commands.h"
+#include "cli/command_help.h"
 #include "cli/commands.h"
 #include "cli/ctr_commands.h"
 #include "cli/monitor_commands.h"
@@ -171,12 +174,32 @@ std::vector<std::string> MergeRepeatedFlags(int argc, char** argv, bool* timeout
   return out;
 }
 
+// The words of the command line that name a command ("cap", "grant"), for help: not flags,
+// nor the values of flags given as "--flag VALUE", nor "help" itself.
+std::vector<std::string> CommandWords(int argc, char** argv) {
+  static const std::set<std::string> kWithValue = {"--root", "--timeout", "--from", "--dir", "--bundle", "--net",
+                                                   "--min_severity", "--principal", "--rule", "--since", "--until"};
+  std::vector<std::string> words;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--") break;
+    if (kWithValue.count(a) != 0) {
+      ++i;
+      continue;
+    }
+    if (a.empty() || a[0] == '-' || a == "help") continue;
+    words.push_back(a);
+  }
+  return words;
+}
+
 int Main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--") break;
     if (a == "-h" || a == "--help" || a == "help") {
-      std::cout << Help();
+      std::optional<std::string> one = CommandHelp(Help(), CommandWords(argc, argv));
+      std::cout << (one.has_value() ? *one : Help());
       return kExitOk;
     }
   }
