@@ -93,21 +93,13 @@ class ContainerdLiteTest : public ::testing::Test {
     test::RemoveCgroupEverywhere(sandbox_cgroups_);
     // The bridge is host configuration that bridge mode makes when missing.
     (void)test::RunProcess({"/bin/busybox", "ip", "link", "del", bridge_});
-    if (HasFailure()) {
-      for (const char* d : {"containerd-lite", "sandboxd", "capd"}) {
-        std::cerr << "--- " << d << " log:\n" << test::ReadFileOrEmpty(root_ / absl::StrCat(d, ".log"));
-      }
-    }
+    if (HasFailure()) std::cerr << test::DaemonLogs(root_, {"containerd-lite", "sandboxd", "capd"});
   }
 
   bool StartDaemon(const std::string& name, std::optional<Child>* out) {
-    absl::StatusOr<Child> child = test::StartDaemon(root_, name);
-    if (!child.ok()) {
-      ADD_FAILURE() << child.status();
-      return false;
-    }
-    out->emplace(std::move(*child));
-    return true;
+    const absl::Status s = test::StartDaemonInto(root_, name, out);
+    if (!s.ok()) ADD_FAILURE() << s;
+    return s.ok();
   }
 
   bool StartCtr() {

@@ -71,21 +71,13 @@ class SvcdTest : public ::testing::Test {
     test::StopDaemons({&svcd_, &sandboxd_, &capd_});
     test::RemoveCgroupEverywhere(svcd_cgroups_);
     test::RemoveCgroupEverywhere(sandbox_cgroups_);
-    if (HasFailure()) {
-      for (const char* d : {"svcd", "capd", "sandboxd"}) {
-        std::cerr << "--- " << d << " log:\n" << test::ReadFileOrEmpty(root_ / absl::StrCat(d, ".log"));
-      }
-    }
+    if (HasFailure()) std::cerr << test::DaemonLogs(root_, {"svcd", "capd", "sandboxd"});
   }
 
   bool StartDaemon(const std::string& name, std::optional<Child>* out) {
-    absl::StatusOr<Child> child = test::StartDaemon(root_, name);
-    if (!child.ok()) {
-      ADD_FAILURE() << child.status();
-      return false;
-    }
-    out->emplace(std::move(*child));
-    return true;
+    const absl::Status s = test::StartDaemonInto(root_, name, out);
+    if (!s.ok()) ADD_FAILURE() << s;
+    return s.ok();
   }
 
   bool StartSvcd() {

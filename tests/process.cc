@@ -234,6 +234,19 @@ absl::StatusOr<Child> StartDaemon(const TempRoot& root, const std::string& name)
   return child;
 }
 
+absl::Status StartDaemonInto(const TempRoot& root, const std::string& name, std::optional<Child>* out) {
+  absl::StatusOr<Child> child = StartDaemon(root, name);
+  if (!child.ok()) return child.status();
+  out->emplace(std::move(*child));
+  return absl::OkStatus();
+}
+
+std::string DaemonLogs(const TempRoot& root, std::initializer_list<const char*> daemons) {
+  std::string out;
+  for (const char* d : daemons) absl::StrAppend(&out, "--- ", d, " log:\n", ReadFileOrEmpty(root / absl::StrCat(d, ".log")));
+  return out;
+}
+
 void StopDaemons(std::initializer_list<std::optional<Child>*> daemons) {
   for (std::optional<Child>* d : daemons) {
     if (!d->has_value()) continue;

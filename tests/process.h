@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
@@ -99,6 +100,13 @@ absl::StatusOr<Child> StartDaemon(const TempRoot& root, const std::string& name)
 
 // SIGTERM to each daemon that is set, then up to 10 s for it to end, in the order given.
 void StopDaemons(std::initializer_list<std::optional<Child>*> daemons);
+
+// StartDaemon into *out; the error, for the test to report, when it cannot start.
+absl::Status StartDaemonInto(const TempRoot& root, const std::string& name, std::optional<Child>* out);
+
+// The logs of `daemons` (<root>/<daemon>.log, as StartDaemon writes them), each under a
+// header, for a failing test's output.
+std::string DaemonLogs(const TempRoot& root, std::initializer_list<const char*> daemons);
 
 }  // namespace secureos::test
 
