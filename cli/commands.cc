@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "cli/daemon_client.h"
 #include "cli/exit_codes.h"
+#include "cli/next_step.h"
 #include "cli/table.h"
 #include "common/paths.h"
 #include "common/version.h"
@@ -45,9 +46,7 @@ std::string JsonOf(const google::protobuf::Message& m) {
 
 int FailCall(std::ostream& err, const std::string& what, const absl::Status& s,
              const std::string& daemon) {
-  err << "secctl: " << what << ": " << s.message();
-  if (s.code() == absl::StatusCode::kUnavailable) err << " (is " << daemon << " running? check --root)";
-  err << "\n";
+  err << "secctl: " << what << ": " << s.message() << NextStep(s.code(), daemon) << "\n";
   return ExitCodeFor(s);
 }
 
@@ -65,13 +64,7 @@ void PutMessage(Struct* parent, const std::string& key, const google::protobuf::
 }
 
 void Fail(std::ostream& err, const std::string& what, const absl::Status& status) {
-  err << "secctl: " << what << ": " << status.message();
-  if (status.code() == absl::StatusCode::kUnavailable) {
-    err << " (is the daemon running? `tools/up` starts all five; check --root)";
-  } else if (status.code() == absl::StatusCode::kPermissionDenied) {
-    err << " (run as root or as a uid the daemon's server.admin_uids lists)";
-  }
-  err << "\n";
+  err << "secctl: " << what << ": " << status.message() << NextStep(status.code(), "") << "\n";
 }
 
 std::string Uptime(double seconds) {
