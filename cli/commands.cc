@@ -46,7 +46,7 @@ std::string JsonOf(const google::protobuf::Message& m) {
 
 int FailCall(std::ostream& err, const std::string& what, const absl::Status& s,
              const std::string& daemon) {
-  err << "secctl: " << what << ": " << s.message() << NextStep(s.code(), daemon) << "\n";
+  err << "secctl: " << what << ": " << s.message() << NextStep(s, daemon) << "\n";
   return ExitCodeFor(s);
 }
 
@@ -64,7 +64,7 @@ void PutMessage(Struct* parent, const std::string& key, const google::protobuf::
 }
 
 void Fail(std::ostream& err, const std::string& what, const absl::Status& status) {
-  err << "secctl: " << what << ": " << status.message() << NextStep(status.code(), "") << "\n";
+  err << "secctl: " << what << ": " << status.message() << NextStep(status, "") << "\n";
 }
 
 std::string Uptime(double seconds) {

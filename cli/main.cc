@@ -89,6 +89,8 @@ constexpr char kUsage[] =
 constexpr char kUsageTail[] =
     "\n"
     "DAEMON is one of capd, sandboxd, containerd-lite, svcd, monitord.\n"
+    "--json: every command answers in JSON (one object; streams one per line), except\n"
+    "cap exec, sandbox run, ctr run, ctr exec and svc logs, whose output is the program's own.\n"
     "\n"
     "Examples:\n"
     "  secctl --root $PWD/.secureos status\n"

@@ -18,6 +18,7 @@
 #include "common/fd.h"
 #include "common/grpc_status.h"
 #include "common/paths.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "monitord/audit/audit_chain.h"
@@ -141,6 +142,18 @@ int AuditVerify(const Options& o, const MonitorOptions& m, std::ostream& out, st
   }
   absl::StatusOr<std::string> head = ReadFile(monitord::AuditLog::HeadPath(dir));
   const monitord::VerifyReport r = monitord::VerifyChain(files, head.ok() ? *head : "");
+  if (o.json) {
+    google::protobuf::Struct report;
+    auto& f = *report.mutable_fields();
+    f["ok"].set_bool_value(r.ok());
+    f["records"].set_number_value(static_cast<double>(r.records));
+    f["files"].set_number_value(static_cast<double>(r.files));
+    f["head_file"].set_bool_value(head.ok());
+    auto* problems = f["problems"].mutable_list_value();
+    for (const std::string& p : r.problems) problems->add_values()->set_string_value(p);
+    out << JsonOf(report) << "\n";
+    return r.ok() ? kExitOk : kExitFailed;
+  }
   for (const std::string& p : r.problems) out << "BROKEN " << p << "\n";
   out << (r.ok() ? "ok: " : "tampered or damaged: ") << r.records << " records in " << r.files << " file"
       << (r.files == 1 ? "" : "s") << (head.ok() ? "" : " (no head file: a truncation would go unseen)") << "\n";
@@ -250,6 +263,10 @@ int RulesReload(const Options& o, std::ostream& out, std::ostream& err) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + o.timeout));
   absl::Status s = FromGrpcStatus(Stub(o)->ReloadRules(&ctx, v1::ReloadRulesRequest(), &resp));
   if (!s.ok()) return Fail(err, "monitor rules reload", s);
+  if (o.json) {
+    out << JsonOf(resp) << "\n";
+    return kExitOk;
+  }
   out << resp.rules() << " rules in force from " << resp.file() << "\n";
   return kExitOk;
 }

@@ -8,10 +8,11 @@
 
 namespace secureos::cli {
 
-// A parenthesized hint for `code` from `daemon` (" (is capd running? ...)"), or "" when the
-// error itself says all there is (INVALID_ARGUMENT names the field and what was wrong).
-// `daemon` may be empty when the call is not to one daemon.
-std::string NextStep(absl::StatusCode code, const std::string& daemon);
+// A parenthesized hint for `status` from `daemon` (" (is capd running? ...)"), or "" when the
+// error itself says all there is (INVALID_ARGUMENT names the field and what was wrong,
+// NOT_FOUND what is missing, a policy refusal its rule). `daemon` may be empty when the call
+// is not to one daemon.
+std::string NextStep(const absl::Status& status, const std::string& daemon);
 
 }  // namespace secureos::cli
 

@@ -274,7 +274,7 @@ TEST_F(SvcCommandsClientTest, JsonIsTheResponseMessage) {
 
 TEST_F(SvcCommandsClientTest, GrpcErrorsMapToExitCodes) {
   EXPECT_EQ(Run("status", {"ghost"}), kExitNotFound);
-  EXPECT_EQ(err_.str(), "secctl: svc status ghost: no service ghost (`secctl svc list` shows what there is)\n");
+  EXPECT_EQ(err_.str(), "secctl: svc status ghost: no service ghost\n");
   EXPECT_EQ(Run("status", {"secret"}), kExitPermissionDenied);
   EXPECT_EQ(Run("start", {"bad"}), kExitInvalidArgument);
   EXPECT_EQ(err_.str(), "secctl: svc start bad: bad: user \"nope\" does not exist\n");

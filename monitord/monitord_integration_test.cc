@@ -252,6 +252,11 @@ TEST_F(MonitordTest, KillNineWhileASourcePublishesLosesNothingSilently) {
   for (uint64_t s = 1; s <= last; ++s) EXPECT_EQ(seen.count(s), 1u) << "capd event " << s;
   test::RunResult verify = test::RunSecctl(root_, {"monitor", "audit", "verify", "--dir", root_ / "var/lib/monitord/audit"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  test::RunResult verify_json =
+      test::RunSecctl(root_, {"--json", "monitor", "audit", "verify", "--dir", root_ / "var/lib/monitord/audit"});
+  EXPECT_EQ(verify_json.exit_code, 0) << verify_json.out;
+  EXPECT_THAT(verify_json.out, HasSubstr("\"ok\":true"));
+  EXPECT_THAT(verify_json.out, HasSubstr("\"problems\":[]"));
   // The recorded log replays through rules offline.
   test::WriteFileOrDie(root_ / "replay.rules",
                        "rule { name: \"reloads\" condition: \"kind == CONFIG_RELOADED and source == capd\" "
