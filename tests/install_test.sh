@@ -45,6 +45,10 @@ for d in "${daemons[@]}"; do
     fail "secureos-$d.service does not start /usr/local/libexec/secureos/$d"
   # The config installed is the daemon's embedded default, which it accepts.
   cmp -s "$dest/etc/secureos/$d.conf" <("$runfiles/$d/$d" --print_default_config) || fail "$d.conf is not $d's default"
+  # Every top-level setting is explained by a comment above it (or above the group of
+  # settings it belongs to: consecutive lines under one comment).
+  bare=$(awk '/^#/ { c = 1; next } /^[a-z_]+[: {]/ { if (!c) print; next } { c = 0 }' "$dest/etc/secureos/$d.conf")
+  [[ -z "$bare" ]] || fail "$d.conf: settings without a comment: $bare"
 done
 bash -n "$dest/usr/local/share/bash-completion/completions/secctl" || fail "the completion script does not parse"
 (source "$dest/usr/local/share/bash-completion/completions/secctl" && complete -p secctl >/dev/null) ||
