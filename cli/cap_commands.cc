@@ -297,7 +297,7 @@ int Ps(const Options& o, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-int Kill(const Options& o, const std::vector<std::string>& args, std::ostream& err) {
+int Kill(const Options& o, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args.size() > 2) return Usage(err, "cap kill: needs ID [SIGNAL]");
   int sig = SIGTERM;
   if (args.size() == 2 && !absl::SimpleAtoi(args[1], &sig)) {
@@ -308,7 +308,7 @@ int Kill(const Options& o, const std::vector<std::string>& args, std::ostream& e
   req.set_signal(sig);
   capd::v1::SignalResponse resp;
   absl::Status s = Call(o, &Capd::Stub::Signal, req, &resp);
-  return s.ok() ? kExitOk : Fail(err, "cap kill", s);
+  return s.ok() ? QuietOk(o, resp, out) : Fail(err, "cap kill", s);
 }
 
 int Drift(const Options& o, std::ostream& out, std::ostream& err) {
@@ -337,7 +337,7 @@ bool RunCapCommand(const Options& o, const CapOptions& c, const std::string& com
   else if (command == "grants") *exit_code = Grants(o, out, err);
   else if (command == "exec") *exit_code = Exec(o, c, args, err);
   else if (command == "ps") *exit_code = Ps(o, out, err);
-  else if (command == "kill") *exit_code = Kill(o, args, err);
+  else if (command == "kill") *exit_code = Kill(o, args, out, err);
   else if (command == "drift") *exit_code = Drift(o, out, err);
   else return false;
   return true;

@@ -44,6 +44,11 @@ std::string JsonOf(const google::protobuf::Message& m) {
   return out;
 }
 
+int QuietOk(const Options& options, const google::protobuf::Message& response, std::ostream& out) {
+  if (options.json) out << JsonOf(response) << "\n";
+  return kExitOk;
+}
+
 int FailCall(std::ostream& err, const std::string& what, const absl::Status& s,
              const std::string& daemon) {
   err << "secctl: " << what << ": " << s.message() << NextStep(s, daemon) << "\n";

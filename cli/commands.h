@@ -37,6 +37,10 @@ std::unique_ptr<typename Service::Stub> StubOn(const Options& options, const std
 // A message as one line of JSON with the proto's own field names.
 std::string JsonOf(const google::protobuf::Message& m);
 
+// A command that succeeds quietly (kill, delete: as runc does) still answers in JSON with
+// --json: its response, often "{}". kExitOk.
+int QuietOk(const Options& options, const google::protobuf::Message& response, std::ostream& out);
+
 // Prints "secctl: WHAT: error" (with a hint when `daemon` is unreachable) and returns the
 // exit code for the status.
 int FailCall(std::ostream& err, const std::string& what, const absl::Status& s,

@@ -161,7 +161,7 @@ int State(const Options& o, const std::vector<std::string>& args, std::ostream& 
   return code;
 }
 
-int Kill(const Options& o, const std::vector<std::string>& args, std::ostream& err) {
+int Kill(const Options& o, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args.size() > 2) return Usage(err, "ctr kill: needs ID [SIGNAL]");
   v1::KillRequest req;
   req.set_id(args[0]);
@@ -177,10 +177,11 @@ int Kill(const Options& o, const std::vector<std::string>& args, std::ostream& e
   grpc::ClientContext ctx;
   SetDeadline(o, &ctx);
   absl::Status s = FromGrpcStatus(Stub(o)->Kill(&ctx, req, &resp));
-  return s.ok() ? kExitOk : Fail(err, "ctr kill", s);
+  return s.ok() ? QuietOk(o, resp, out) : Fail(err, "ctr kill", s);
 }
 
-int Delete(const Options& o, const CtrOptions& c, const std::vector<std::string>& args, std::ostream& err) {
+int Delete(const Options& o, const CtrOptions& c, const std::vector<std::string>& args, std::ostream& out,
+           std::ostream& err) {
   if (args.size() != 1) return Usage(err, "ctr delete: needs ID");
   v1::DeleteRequest req;
   req.set_id(args[0]);
@@ -189,7 +190,7 @@ int Delete(const Options& o, const CtrOptions& c, const std::vector<std::string>
   grpc::ClientContext ctx;
   SetDeadline(o, &ctx);
   absl::Status s = FromGrpcStatus(Stub(o)->Delete(&ctx, req, &resp));
-  return s.ok() ? kExitOk : Fail(err, "ctr delete", s);
+  return s.ok() ? QuietOk(o, resp, out) : Fail(err, "ctr delete", s);
 }
 
 int List(const Options& o, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -374,8 +375,8 @@ bool RunCtrCommand(const Options& o, const CtrOptions& c, const std::string& com
   if (command == "create") *exit_code = Create(o, c, args, out, err);
   else if (command == "start") *exit_code = Start(o, args, out, err);
   else if (command == "state") *exit_code = State(o, args, out, err);
-  else if (command == "kill") *exit_code = Kill(o, args, err);
-  else if (command == "delete") *exit_code = Delete(o, c, args, err);
+  else if (command == "kill") *exit_code = Kill(o, args, out, err);
+  else if (command == "delete") *exit_code = Delete(o, c, args, out, err);
   else if (command == "list") *exit_code = List(o, args, out, err);
   else if (command == "run") *exit_code = Run(o, c, args, out, err);
   else if (command == "exec") *exit_code = Exec(o, args, err);

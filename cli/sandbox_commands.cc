@@ -259,7 +259,7 @@ int Inspect(const Options& o, const std::vector<std::string>& args, std::ostream
   return kExitOk;
 }
 
-int Kill(const Options& o, const std::vector<std::string>& args, std::ostream& err) {
+int Kill(const Options& o, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args.size() > 2) return Usage(err, "sandbox kill: needs ID [SIGNAL]");
   int sig = SIGKILL;
   if (args.size() == 2 && !absl::SimpleAtoi(args[1], &sig)) {
@@ -272,7 +272,7 @@ int Kill(const Options& o, const std::vector<std::string>& args, std::ostream& e
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + o.timeout));
   absl::Status s = FromGrpcStatus(Stub(o)->Kill(&ctx, req, &resp));
-  return s.ok() ? kExitOk : Fail(err, "sandbox kill", s);
+  return s.ok() ? QuietOk(o, resp, out) : Fail(err, "sandbox kill", s);
 }
 
 }  // namespace
@@ -283,7 +283,7 @@ bool RunSandboxCommand(const Options& o, const SandboxOptions& s, const std::str
   if (command == "run") *exit_code = Run(o, s, args, err);
   else if (command == "list") *exit_code = List(o, out, err);
   else if (command == "inspect") *exit_code = Inspect(o, args, out, err);
-  else if (command == "kill") *exit_code = Kill(o, args, err);
+  else if (command == "kill") *exit_code = Kill(o, args, out, err);
   else return false;
   return true;
 }

@@ -347,7 +347,9 @@ TEST_F(ContainerdLiteTest, OciLifecycleThroughSecctl) {
   EXPECT_THAT(del.err, HasSubstr("that is not stopped: running"));
   test::RunResult list = secctl({"ctr", "list"});
   EXPECT_THAT(list.out, HasSubstr("life  running"));
-  ASSERT_EQ(secctl({"ctr", "kill", "life", "KILL"}).exit_code, 0);
+  test::RunResult killed = secctl({"--json", "ctr", "kill", "life", "KILL"});
+  ASSERT_EQ(killed.exit_code, 0) << killed.err;
+  EXPECT_EQ(killed.out, "{}\n");  // Quiet as runc, but with --json every command answers in JSON.
   ASSERT_TRUE(WaitFor("life", [](const v1::ContainerState& s) { return s.status() == v1::CONTAINER_STATUS_STOPPED; }).ok());
   state = secctl({"ctr", "state", "life"});
   EXPECT_THAT(state.out, HasSubstr("\"status\": \"stopped\""));
@@ -355,7 +357,9 @@ TEST_F(ContainerdLiteTest, OciLifecycleThroughSecctl) {
   test::RunResult kill_stopped = secctl({"ctr", "kill", "life"});
   EXPECT_NE(kill_stopped.exit_code, 0);
   EXPECT_THAT(kill_stopped.err, HasSubstr("container \"life\" is not running (stopped)"));
-  ASSERT_EQ(secctl({"ctr", "delete", "life"}).exit_code, 0);
+  test::RunResult deleted = secctl({"ctr", "delete", "life"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(deleted.out, "");
   EXPECT_EQ(secctl({"ctr", "state", "life"}).exit_code, 6);  // Not found.
   // run streams the output and exits with the container's code.
   test::RunResult run = secctl({"ctr", "run", "once", "--bundle", Bundle("once", {"sh", "-c", "echo ran; exit 3"})});
