@@ -8,9 +8,14 @@ root=$(mktemp -d /tmp/secureos-up-XXXXXX)
 out="$root.out"
 up_pid=""
 
+# The daemons' cgroups under a parent of this test's own, removed at the end.
+source "$runfiles/tests/own_cgroups.sh"
+own_cgroups "$root" "$runfiles" up || exit 1
+
 cleanup() {
   [[ -n "$up_pid" ]] && kill -KILL "$up_pid" 2>/dev/null || true
   pkill -KILL -f -- "--root $root" 2>/dev/null || true
+  remove_own_cgroups
   rm -rf "$root" "$out"
 }
 trap cleanup EXIT
@@ -68,4 +73,7 @@ leftover=$(find "$root" -name '*.sock' -o -name '*.lock')
 for d in capd sandboxd containerd-lite svcd monitord; do
   grep -q 'msg=stopped' "$root/log/$d.log" || fail "$d did not stop gracefully"
 done
+remove_own_cgroups
+left=$(own_cgroups_left)
+[[ -z "$left" ]] || fail "cgroups left behind: $left"
 echo "PASS"

@@ -13,24 +13,8 @@ chmod 0755 "$root"  # Containers' host ids must reach their bundle.
 out="$root.out"
 up_pid=""
 # The daemons' cgroups under a parent of this test's own, removed at the end.
-cgroups="secureos-test/units-$$"
-mkdir -p "$root/etc/secureos"
-"$runfiles/sandboxd/sandboxd" --print_default_config |
-  sed "s|^cgroup_parent: .*|cgroup_parent: \"$cgroups/sandboxd\"|" >"$root/etc/secureos/sandboxd.conf"
-"$runfiles/svcd/svcd" --print_default_config |
-  sed "s|^cgroup_parent: .*|cgroup_parent: \"$cgroups/svcd\"|" >"$root/etc/secureos/svcd.conf"
-grep -q "$cgroups/sandboxd" "$root/etc/secureos/sandboxd.conf" || { echo "FAIL: sandboxd's cgroup_parent not set" >&2; exit 1; }
-grep -q "$cgroups/svcd" "$root/etc/secureos/svcd.conf" || { echo "FAIL: svcd's cgroup_parent not set" >&2; exit 1; }
-remove_cgroups() {
-  local dir
-  for dir in /sys/fs/cgroup/*/"$cgroups" /sys/fs/cgroup/"$cgroups"; do
-    [[ -d "$dir" ]] && { find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true; }
-  done
-  for dir in /sys/fs/cgroup/*/secureos-test /sys/fs/cgroup/secureos-test; do
-    [[ -d "$dir" ]] && { rmdir "$dir" 2>/dev/null || true; }
-  done
-  return 0
-}
+source "$runfiles/tests/own_cgroups.sh"
+own_cgroups "$root" "$runfiles" units || exit 1
 cleanup() {
   if [[ -n "$up_pid" ]]; then
     kill -TERM "$up_pid" 2>/dev/null || true
@@ -38,7 +22,7 @@ cleanup() {
     kill -KILL "$up_pid" 2>/dev/null || true
   fi
   pkill -KILL -f -- "--root $root" 2>/dev/null || true
-  remove_cgroups
+  remove_own_cgroups
   rm -rf "$root" "$out"
 }
 trap cleanup EXIT
@@ -114,7 +98,7 @@ rc=0
 wait "$up_pid" || rc=$?
 up_pid=""
 [[ "$rc" == 0 ]] || fail "tools/up exited $rc after SIGTERM"
-remove_cgroups
-left=$(find /sys/fs/cgroup -maxdepth 3 -path "*$cgroups*" -type d 2>/dev/null)
+remove_own_cgroups
+left=$(own_cgroups_left)
 [[ -z "$left" ]] || fail "cgroups left behind: $left"
 echo "PASS"
