@@ -79,12 +79,10 @@ void PrintAlert(const v1::Alert& a, const Options& o, std::ostream& out) {
 absl::StatusOr<std::optional<cv1::Event>> EventOfLine(absl::string_view line) {
   google::protobuf::util::JsonParseOptions opts;
   if (absl::StartsWith(line, "{\"seq\":")) {
-    if (!absl::StrContains(line, "\"type\":\"event\"")) return std::optional<cv1::Event>();
-    const size_t data = line.find(",\"data\":");
-    if (data == absl::string_view::npos || !absl::EndsWith(line, "}")) {
-      return absl::InvalidArgumentError("an audit record without data");
-    }
-    line = line.substr(data + 8, line.size() - data - 9);
+    absl::StatusOr<monitord::RecordHeader> record = monitord::ParseRecordHeader(line);
+    if (!record.ok()) return record.status();
+    if (record->type != "event") return std::optional<cv1::Event>();
+    line = record->data;
   }
   cv1::SubscribeResponse record;
   if (google::protobuf::util::JsonStringToMessage(std::string(line), &record, opts).ok()) {

@@ -6,11 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/time/clock.h"
+#include "common/fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -18,13 +17,6 @@ namespace secureos::monitord {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(FailureCommandTest, TheProgramMustBeAnAbsolutePath) {
   EXPECT_TRUE(ValidateFailureCommand({}).ok());
@@ -44,7 +36,9 @@ TEST(FailureCommandTest, RunsWithTheErrorAndAFixedEnvironment) {
   ASSERT_TRUE(pid.ok()) << pid.status();
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (::access(out.c_str(), F_OK) != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
-  const std::string text = Slurp(out);
+  absl::StatusOr<std::string> written = ReadFile(out);
+  ASSERT_TRUE(written.ok()) << written.status();
+  const std::string& text = *written;
   EXPECT_THAT(text, HasSubstr("error=write the audit log: No space left on device\n"));
   EXPECT_THAT(text, HasSubstr("path=/usr/sbin:/usr/bin:/sbin:/bin\n"));
   EXPECT_THAT(text, HasSubstr("secret=\n"));

@@ -15,6 +15,7 @@
 #include "common/fd.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "monitord/audit/audit_chain.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -105,11 +106,10 @@ void LastEventsIn(absl::string_view text, const std::map<std::string, std::strin
     const size_t cut = rest.size() < 2 ? absl::string_view::npos : rest.rfind('\n', rest.size() - 2);
     absl::string_view line = cut == absl::string_view::npos ? rest : rest.substr(cut + 1);
     rest = cut == absl::string_view::npos ? absl::string_view() : rest.substr(0, cut + 1);
-    line = absl::StripTrailingAsciiWhitespace(line);
-    const size_t data = line.find(",\"data\":");
-    if (data == absl::string_view::npos || !absl::StrContains(line.substr(0, data), "\"type\":\"event\"")) continue;
+    absl::StatusOr<RecordHeader> record = ParseRecordHeader(absl::StripTrailingAsciiWhitespace(line));
     cv1::Event e;
-    if (!google::protobuf::util::JsonStringToMessage(std::string(line.substr(data + 8, line.size() - data - 9)), &e).ok()) {
+    if (!record.ok() || record->type != "event" ||
+        !google::protobuf::util::JsonStringToMessage(std::string(record->data), &e).ok()) {
       continue;
     }
     if (sources.count(e.source()) == 0 || !found->insert(e.source()).second) continue;

@@ -27,6 +27,7 @@
 #include "gtest/gtest.h"
 #include "proto/capd.grpc.pb.h"
 #include "proto/monitord.grpc.pb.h"
+#include "monitord/audit/audit_chain.h"
 #include "monitord/audit/audit_log.h"
 #include "tests/process.h"
 
@@ -420,10 +421,11 @@ TEST_F(MonitordTest, AStoppedMonitordSlowsNobodyAndItsGapIsRecordedWithTheCount)
 std::vector<cv1::Event> AuditEvents(const std::string& audit) {
   std::vector<cv1::Event> out;
   for (absl::string_view line : absl::StrSplit(audit, '\n', absl::SkipEmpty())) {
-    const size_t data = line.find(",\"data\":");
-    if (data == absl::string_view::npos || !absl::StrContains(line.substr(0, data), "\"type\":\"event\"")) continue;
+    absl::StatusOr<RecordHeader> record = ParseRecordHeader(line);
+    EXPECT_TRUE(record.ok()) << record.status() << ": " << line;
+    if (!record.ok() || record->type != "event") continue;
     cv1::Event e;
-    const auto s = google::protobuf::util::JsonStringToMessage(std::string(line.substr(data + 8, line.size() - data - 9)), &e);
+    const auto s = google::protobuf::util::JsonStringToMessage(std::string(record->data), &e);
     EXPECT_TRUE(s.ok()) << s << ": " << line;
     out.push_back(e);
   }

@@ -81,10 +81,15 @@ absl::StatusOr<RecordHeader> ParseRecordHeader(absl::string_view line) {
   }
   const size_t prev = rest.find(",\"prev\":\"");
   if (prev == absl::string_view::npos) return absl::InvalidArgumentError("not a record: no prev");
+  const size_t type = rest.find(",\"type\":\"");
+  if (type == absl::string_view::npos || type + 10 > prev) return absl::InvalidArgumentError("not a record: no type");
+  h.type = std::string(rest.substr(type + 9, prev - type - 10));
   h.prev = std::string(rest.substr(prev + 9, 64));
-  if (!IsHex64(h.prev) || rest.substr(prev + 9 + 64, 10) != "\",\"data\":{" || !absl::EndsWith(rest, "}")) {
+  const size_t data = prev + 9 + 64 + 9;  // After `","data":`, at its `{`.
+  if (!IsHex64(h.prev) || rest.substr(data - 9, 10) != "\",\"data\":{" || !absl::EndsWith(rest, "}")) {
     return absl::InvalidArgumentError("not a record: bad prev or data");
   }
+  h.data = rest.substr(data, rest.size() - data - 1);
   return h;
 }
 

@@ -31,10 +31,12 @@ std::string Sha256Hex(absl::string_view bytes);
 std::string FormatRecord(uint64_t seq, absl::Time time, absl::string_view type, absl::string_view prev,
                          absl::string_view data_json);
 
-// The parts of a line the chain needs.
+// The parts of a line: what the chain needs, and what readers of the records need.
 struct RecordHeader {
   uint64_t seq = 0;
   std::string prev;
+  std::string type;       // "event", "alert", "lost", ...
+  absl::string_view data;  // The data object's JSON: a view into the parsed line.
 };
 // INVALID_ARGUMENT when the line is not a record (naming what is missing).
 absl::StatusOr<RecordHeader> ParseRecordHeader(absl::string_view line);

@@ -191,7 +191,9 @@ TEST(AuditChainTest, RecordHeadersAndHeads) {
   EXPECT_EQ(line, absl::StrCat("{\"seq\":7,\"time\":\"1970-01-01T00:00:00.000000Z\",\"type\":\"event\",\"prev\":\"",
                                kGenesisHash, "\",\"data\":{\"a\":1}}"));
   auto h = ParseRecordHeader(line);
-  ASSERT_TRUE(h.ok());
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->type, "event");
+  EXPECT_EQ(h->data, "{\"a\":1}");
   EXPECT_EQ(h->seq, 7u);
   EXPECT_EQ(h->prev, kGenesisHash);
   EXPECT_FALSE(ParseRecordHeader("{\"seq\":x}").ok());
