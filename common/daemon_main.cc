@@ -28,6 +28,10 @@ ABSL_FLAG(std::string, config, "",
           "is used when it does not exist).");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 ABSL_FLAG(bool, print_default_config, false, "Print the embedded default configuration and exit.");
+ABSL_FLAG(bool, check_config, false,
+          "Validate the configuration the daemon would start with (--config, or the default "
+          "path, or the embedded default) and exit: 0 and its source when valid, 1 and every "
+          "error otherwise. Nothing else is done.");
 
 namespace secureos {
 
@@ -115,11 +119,26 @@ common::v1::Event LifecycleEvent(common::v1::EventKind kind, const std::string& 
   return event;
 }
 
-int Run(const DaemonSpec& spec, const std::string& root, const std::string& config_path) {
-  ConfigStore config(config_path, spec.embedded_config, *spec.config_prototype,
+ConfigStore MakeConfigStore(const DaemonSpec& spec, const std::string& config_path) {
+  return ConfigStore(config_path, spec.embedded_config, *spec.config_prototype,
                      [&spec](const Message* running, const Message& next, FieldErrors* errors) {
                        ValidateWithServer(spec, running, next, errors);
                      });
+}
+
+int CheckConfig(const DaemonSpec& spec, const std::string& config_path) {
+  ConfigStore config = MakeConfigStore(spec, config_path);
+  absl::StatusOr<std::string> source = config.Load();
+  if (!source.ok()) {
+    std::cerr << spec.name << ": invalid configuration: " << source.status().message() << "\n";
+    return 1;
+  }
+  std::cout << spec.name << ": configuration valid: " << *source << "\n";
+  return 0;
+}
+
+int Run(const DaemonSpec& spec, const std::string& root, const std::string& config_path) {
+  ConfigStore config = MakeConfigStore(spec, config_path);
   absl::StatusOr<std::string> source = config.Load();
   if (!source.ok()) {
     Log(LogLevel::kError, "invalid configuration", {{"error", std::string(source.status().message())}});
@@ -205,6 +224,14 @@ int DaemonMain(int argc, char** argv, const DaemonSpec& spec) {
     return 2;
   }
   InitLogging(spec.name, level);
+  const std::string root = absl::GetFlag(FLAGS_root);
+  if (root.empty() || root[0] != '/') {
+    std::cerr << spec.name << ": --root: must be an absolute path, got \"" << root << "\"\n";
+    return 2;
+  }
+  std::string config_path = absl::GetFlag(FLAGS_config);
+  if (config_path.empty()) config_path = ConfigPath(root, spec.name);
+  if (absl::GetFlag(FLAGS_check_config)) return CheckConfig(spec, config_path);
   if (!spec.keeps_setpcap) {
     // Still single-threaded: capabilities are per thread, and every later thread inherits
     // this thread's sets.
@@ -214,13 +241,6 @@ int DaemonMain(int argc, char** argv, const DaemonSpec& spec) {
       return 1;
     }
   }
-  const std::string root = absl::GetFlag(FLAGS_root);
-  if (root.empty() || root[0] != '/') {
-    std::cerr << spec.name << ": --root: must be an absolute path, got \"" << root << "\"\n";
-    return 2;
-  }
-  std::string config_path = absl::GetFlag(FLAGS_config);
-  if (config_path.empty()) config_path = ConfigPath(root, spec.name);
   return Run(spec, root, config_path);
 }
 

@@ -2,9 +2,7 @@
 #include <memory>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "common/atomic_file.h"
 #include "common/daemon_main.h"
 #include "common/log.h"
@@ -12,6 +10,7 @@
 #include "proto/sandboxd.pb.h"
 #include "sandboxd/capability_authorizer.h"
 #include "sandboxd/cgroup/cgroup_layout.h"
+#include "sandboxd/cgroup/cgroup_placement.h"
 #include "sandboxd/cgroup/favor_dynmods.h"
 #include "sandboxd/default_config.h"
 #include "sandboxd/sandboxd_service.h"
@@ -23,17 +22,6 @@ namespace {
 constexpr uint32_t kMaxIdMapCount = 1 << 16;
 constexpr uint32_t kMaxExitedKept = 100000;
 constexpr uint32_t kDefaultExitedKept = 256;
-
-bool ValidCgroupParent(const std::string& p) {
-  if (p.empty() || p.front() == '/' || p.back() == '/') return false;
-  for (absl::string_view part : absl::StrSplit(p, '/')) {
-    if (part.empty() || part == "." || part == "..") return false;
-    for (char c : part) {
-      if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') return false;
-    }
-  }
-  return true;
-}
 
 // The container range may hold neither root, nor nobody, nor a workload id.
 void ValidateContainerRange(const v1::SandboxdConfig& c, FieldErrors* errors) {
@@ -66,9 +54,8 @@ void Validate(const google::protobuf::Message* running, const google::protobuf::
     errors->Add("id_map_count", "workload_uid + id_map_count passes the last uid");
   }
   ValidateContainerRange(c, errors);
-  if (!ValidCgroupParent(c.cgroup_parent())) {
-    errors->Add("cgroup_parent", absl::StrCat("required: a relative path of [A-Za-z0-9._-] "
-                                              "components, got \"", c.cgroup_parent(), "\""));
+  if (std::string problem = CgroupParentProblem(c.cgroup_parent()); !problem.empty()) {
+    errors->Add("cgroup_parent", problem);
   }
   if (running != nullptr &&
       static_cast<const v1::SandboxdConfig*>(running)->cgroup_parent() != c.cgroup_parent()) {
@@ -81,7 +68,6 @@ void Validate(const google::protobuf::Message* running, const google::protobuf::
 
 absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
   SECUREOS_ASSIGN_OR_RETURN(CgroupLayout layout, CgroupLayout::Discover());
-  Log(LogLevel::kInfo, "cgroup controllers", {{"layout", layout.Describe()}});
   if (core.config().Get<v1::SandboxdConfig>()->cgroup_favor_dynmods()) {
     // Only faster starts are at stake: a refusal is logged, never fatal.
     absl::StatusOr<std::string> done = FavorDynamicModifications(layout);
@@ -89,16 +75,22 @@ absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
         {{"result", done.ok() ? *done : std::string(done.status().message())}});
   }
   const ConfigStore* store = &core.config();
+  const std::string runtime = RuntimeDir(core.root(), "sandboxd");
+  SECUREOS_RETURN_IF_ERROR(MakeDirs(runtime, 0700));
+  SECUREOS_ASSIGN_OR_RETURN(
+      CgroupPlacement placement,
+      PlaceCgroups(layout, store->Get<v1::SandboxdConfig>()->cgroup_parent(),
+                   runtime + "/cgroup-bases"));
+  Log(LogLevel::kInfo, "cgroup controllers",
+      {{"layout", placement.layout.Describe()}, {"parent", placement.parent}});
   WorkloadRegistry::Options options;
-  options.layout = std::move(layout);
-  options.cgroup_parent = store->Get<v1::SandboxdConfig>()->cgroup_parent();
+  options.layout = std::move(placement.layout);
+  options.cgroup_parent = std::move(placement.parent);
   options.exited_kept = [store]() -> size_t {
     const uint32_t kept = store->Get<v1::SandboxdConfig>()->exited_workloads_kept();
     return kept == 0 ? kDefaultExitedKept : kept;
   };
   options.events = &core.events();
-  const std::string runtime = RuntimeDir(core.root(), "sandboxd");
-  SECUREOS_RETURN_IF_ERROR(MakeDirs(runtime, 0700));
   options.state_path = runtime + "/workloads.textproto";
   SECUREOS_ASSIGN_OR_RETURN(std::unique_ptr<WorkloadRegistry> workloads,
                             WorkloadRegistry::Open(std::move(options)));

@@ -10,6 +10,7 @@
 #include "common/paths.h"
 #include "proto/svcd.pb.h"
 #include "sandboxd/cgroup/cgroup_layout.h"
+#include "sandboxd/cgroup/cgroup_placement.h"
 #include "svcd/default_config.h"
 #include "svcd/launcher.h"
 #include "svcd/log_collector.h"
@@ -32,11 +33,13 @@ void Validate(const google::protobuf::Message* running, const google::protobuf::
               FieldErrors* errors) {
   const auto& c = static_cast<const v1::SvcdConfig&>(next);
   for (auto [field, value] : {std::pair<const char*, const std::string*>{"services_dir", &c.services_dir()},
-                              {"log_dir", &c.log_dir()},
-                              {"cgroup_parent", &c.cgroup_parent()}}) {
+                              {"log_dir", &c.log_dir()}}) {
     if (!RelativePath(*value)) {
       errors->Add(field, absl::StrCat("required: a path relative to --root without \"..\", got \"", *value, "\""));
     }
+  }
+  if (std::string problem = sandboxd::CgroupParentProblem(c.cgroup_parent()); !problem.empty()) {
+    errors->Add("cgroup_parent", problem);
   }
   if (c.log_max_bytes() < kMinLogBytes || c.log_max_bytes() > kMaxLogBytes) {
     errors->Add("log_max_bytes", absl::StrCat("required, ", kMinLogBytes, " to ", kMaxLogBytes, ", got ", c.log_max_bytes()));
@@ -65,11 +68,15 @@ absl::StatusOr<std::vector<ServiceEntry>> MakeServices(DaemonCore& core) {
 
   ServiceManager::Options options;
   SECUREOS_ASSIGN_OR_RETURN(options.logs, LogCollector::Start(std::move(logs)));
-  SECUREOS_ASSIGN_OR_RETURN(options.layout, sandboxd::CgroupLayout::Discover());
+  SECUREOS_ASSIGN_OR_RETURN(sandboxd::CgroupLayout layout, sandboxd::CgroupLayout::Discover());
+  SECUREOS_ASSIGN_OR_RETURN(
+      sandboxd::CgroupPlacement placement,
+      sandboxd::PlaceCgroups(layout, config->cgroup_parent(), runtime + "/cgroup-bases"));
+  options.layout = std::move(placement.layout);
+  options.cgroup_parent = std::move(placement.parent);
   options.services_dir = UnderRoot(core.root(), config->services_dir());
   options.state_path = runtime + "/services.textproto";
   options.notify_dir = runtime + "/notify";
-  options.cgroup_parent = config->cgroup_parent();
   options.policy.allow_root = config->allow_root();
   options.verify_delay = absl::Milliseconds(config->verify_delay_ms() == 0 ? 200 : config->verify_delay_ms());
   const std::string capd_socket = UnderRoot(core.root(), DefaultSocket("capd"));

@@ -43,13 +43,27 @@ for d in "${daemons[@]}"; do
   [[ -x "$dest/usr/local/libexec/secureos/$d" ]] || fail "$d is not executable"
   grep -q "^ExecStart=/usr/local/libexec/secureos/$d --root=/\$" "$dest/usr/local/lib/systemd/system/secureos-$d.service" ||
     fail "secureos-$d.service does not start /usr/local/libexec/secureos/$d"
-  # The config installed is the daemon's embedded default, which it accepts.
-  cmp -s "$dest/etc/secureos/$d.conf" <("$runfiles/$d/$d" --print_default_config) || fail "$d.conf is not $d's default"
+  # The config installed is the daemon's embedded default (sandboxd's and svcd's with their
+  # cgroups inside the subtree their unit delegates), and the daemon accepts it.
+  want_conf=$("$runfiles/$d/$d" --print_default_config)
+  if [[ $d == sandboxd || $d == svcd ]]; then
+    want_conf=$(sed 's|^cgroup_parent: .*|cgroup_parent: "@self/workloads"|' <<<"$want_conf")
+  fi
+  [[ "$(cat "$dest/etc/secureos/$d.conf")" == "$want_conf" ]] ||
+    fail "$d.conf is not $d's default: $(diff <(echo "$want_conf") "$dest/etc/secureos/$d.conf")"
+  "$runfiles/$d/$d" --check_config --config "$dest/etc/secureos/$d.conf" >"$work/check.out" 2>&1 ||
+    fail "$d refuses its installed config: $(cat "$work/check.out")"
   # Every top-level setting is explained by a comment above it (or above the group of
   # settings it belongs to: consecutive lines under one comment).
   bare=$(awk '/^#/ { c = 1; next } /^[a-z_]+[: {]/ { if (!c) print; next } { c = 0 }' "$dest/etc/secureos/$d.conf")
   [[ -z "$bare" ]] || fail "$d.conf: settings without a comment: $bare"
 done
+# --check_config refuses a bad value and names the field.
+sed 's|^cgroup_parent: .*|cgroup_parent: "@self/../up"|' "$dest/etc/secureos/sandboxd.conf" >"$work/bad.conf"
+if "$runfiles/sandboxd/sandboxd" --check_config --config "$work/bad.conf" >"$work/check.out" 2>&1; then
+  fail "sandboxd --check_config accepted cgroup_parent \"@self/../up\""
+fi
+grep -q 'cgroup_parent: after "@self/"' "$work/check.out" || fail "--check_config said: $(cat "$work/check.out")"
 bash -n "$dest/usr/local/share/bash-completion/completions/secctl" || fail "the completion script does not parse"
 (source "$dest/usr/local/share/bash-completion/completions/secctl" && complete -p secctl >/dev/null) ||
   fail "the completion script does not register for secctl"

@@ -2,19 +2,25 @@
 # under a parent of the test's own instead of the defaults' secureos/..., and are removed at
 # the end.
 #
-#   own_cgroups ROOT RUNFILES NAME   writes ROOT/etc/secureos/{sandboxd,svcd}.conf (their
-#                                    defaults with cgroup_parent secureos-test/NAME-$$/...)
+#   own_cgroups ROOT RUNFILES NAME [delegated]
+#                                    writes ROOT/etc/secureos/{sandboxd,svcd}.conf (their
+#                                    defaults with cgroup_parent secureos-test/NAME-$$/...;
+#                                    with "delegated", "@self/workloads" instead, for
+#                                    daemons started in unit cgroups under
+#                                    $own_cgroups_parent: tools/up --unit-slice)
 #   remove_own_cgroups               removes them (and secureos-test when empty); 0 always
 #   own_cgroups_left                 prints what is left of them
 
 own_cgroups() {
-  local root=$1 runfiles=$2 d
+  local root=$1 runfiles=$2 d parent
   own_cgroups_parent="secureos-test/$3-$$"
   mkdir -p "$root/etc/secureos"
   for d in sandboxd svcd; do
+    parent="$own_cgroups_parent/$d"
+    [[ "${4:-}" == delegated ]] && parent="@self/workloads"
     "$runfiles/$d/$d" --print_default_config |
-      sed "s|^cgroup_parent: .*|cgroup_parent: \"$own_cgroups_parent/$d\"|" >"$root/etc/secureos/$d.conf"
-    grep -q "^cgroup_parent: \"$own_cgroups_parent/$d\"" "$root/etc/secureos/$d.conf" ||
+      sed "s|^cgroup_parent: .*|cgroup_parent: \"$parent\"|" >"$root/etc/secureos/$d.conf"
+    grep -q "^cgroup_parent: \"$parent\"" "$root/etc/secureos/$d.conf" ||
       { echo "FAIL: $d's cgroup_parent could not be set" >&2; return 1; }
   done
 }

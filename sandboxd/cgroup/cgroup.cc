@@ -38,37 +38,10 @@ std::string Join(absl::string_view dir, absl::string_view rel) {
 
 bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
-// `value` is a relative cgroup path: components of [A-Za-z0-9._-], none empty, "." or "..";
-// with `single`, exactly one component.
 void ValidatePath(absl::string_view field, absl::string_view value, bool single,
                   FieldErrors* errors) {
-  std::string quoted = absl::StrCat("\"", absl::CHexEscape(value), "\"");
-  if (value.empty()) {
-    errors->Add(field, "required");
-    return;
-  }
-  for (char c : value) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != '-' && c != '/') {
-      errors->Add(field, absl::StrCat(quoted, " may contain only A-Z a-z 0-9 . _ - and /"));
-      return;
-    }
-  }
-  if (value[0] == '/') {
-    errors->Add(field, absl::StrCat(quoted, " must be a relative path"));
-    return;
-  }
-  std::vector<absl::string_view> parts = absl::StrSplit(value, '/');
-  if (single && parts.size() > 1) {
-    errors->Add(field, absl::StrCat(quoted, " must be a single path component"));
-    return;
-  }
-  for (absl::string_view part : parts) {
-    if (part.empty() || part == "." || part == "..") {
-      errors->Add(field, absl::StrCat(quoted, " has an empty, \".\" or \"..\" component"));
-      return;
-    }
-  }
+  std::string problem = CgroupPathProblem(value, single);
+  if (!problem.empty()) errors->Add(field, problem);
 }
 
 void ValidateLimits(const CgroupLayout& layout, const CgroupLimits& limits,
@@ -213,6 +186,26 @@ void LogFailure(absl::string_view what, const std::vector<std::string>& paths,
 
 }  // namespace
 
+std::string CgroupPathProblem(absl::string_view value, bool single) {
+  std::string quoted = absl::StrCat("\"", absl::CHexEscape(value), "\"");
+  if (value.empty()) return "required";
+  for (char c : value) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
+        c != '-' && c != '/') {
+      return absl::StrCat(quoted, " may contain only A-Z a-z 0-9 . _ - and /");
+    }
+  }
+  if (value[0] == '/') return absl::StrCat(quoted, " must be a relative path");
+  std::vector<absl::string_view> parts = absl::StrSplit(value, '/');
+  if (single && parts.size() > 1) return absl::StrCat(quoted, " must be a single path component");
+  for (absl::string_view part : parts) {
+    if (part.empty() || part == "." || part == "..") {
+      return absl::StrCat(quoted, " has an empty, \".\" or \"..\" component");
+    }
+  }
+  return "";
+}
+
 absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(const CgroupLayout& layout,
                                                        const std::string& parent,
                                                        const std::string& name,
@@ -228,7 +221,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(const CgroupLayout& layou
   std::unique_ptr<Cgroup> cgroup(new Cgroup());
   cgroup->unified_ = layout.unified();
   for (const CgroupHierarchy& h : layout.hierarchies()) {
-    cgroup->members_.push_back(Member{h, Join(h.mount_point, Join(parent, name)), {}, false});
+    cgroup->members_.push_back(Member{h, Join(h.BaseDir(), Join(parent, name)), {}, false});
   }
   absl::Status status = cgroup->Make(parent, name);
   if (status.ok()) status = cgroup->ApplyLimits(limits);
@@ -251,7 +244,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Adopt(const CgroupLayout& layout
   std::unique_ptr<Cgroup> cgroup(new Cgroup());
   cgroup->unified_ = layout.unified();
   for (const CgroupHierarchy& h : layout.hierarchies()) {
-    Member m{h, Join(h.mount_point, Join(parent, name)), {}, true};
+    Member m{h, Join(h.BaseDir(), Join(parent, name)), {}, true};
     if (!Exists(m.path)) {
       cgroup->Release();  // Nothing of it is ours to remove.
       return absl::NotFoundError(absl::StrCat("cgroup ", m.path, " does not exist"));
@@ -268,7 +261,7 @@ void Cgroup::Release() {
 
 absl::Status Cgroup::Make(const std::string& parent, const std::string& name) {
   for (Member& m : members_) {
-    std::string dir = m.hierarchy.mount_point;
+    std::string dir = m.hierarchy.BaseDir();
     SECUREOS_RETURN_IF_ERROR(EnableControllers(dir, m.hierarchy));
     for (absl::string_view part : absl::StrSplit(parent, '/')) {
       dir = Join(dir, part);
@@ -466,7 +459,7 @@ std::vector<std::string> Cgroup::paths() const {
 std::vector<std::string> Cgroup::SweepStale(const CgroupLayout& layout, const std::string& parent) {
   std::vector<std::string> busy;
   for (const CgroupHierarchy& h : layout.hierarchies()) {
-    const std::string dir = h.mount_point + "/" + parent;
+    const std::string dir = Join(h.BaseDir(), parent);
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
     if (d == nullptr) continue;
     while (dirent* e = ::readdir(d.get())) {

@@ -1,6 +1,7 @@
 // One workload's cgroup, spanning every hierarchy of a CgroupLayout.
 //
-// Create() makes <mount point>/<parent>/<name> in each hierarchy of the layout (v1
+// Create() makes <base>/<parent>/<name> in each hierarchy of the layout (base: the
+// hierarchy's BaseDir(), its mount point unless a delegated subtree was given; v1
 // hierarchies holding memory, cpu, cpuacct or pids, and the cgroup2 mount), writes the
 // limits, and opens what the launcher needs to place its child:
 //   - procs_fds(): one O_WRONLY|O_CLOEXEC descriptor of cgroup.procs per hierarchy. The
@@ -16,9 +17,10 @@
 // value when swap accounting exists, so swap cannot evade the limit), v2 memory.max (+
 // memory.swap.max = 0 when present). CPU -> v1 cpu.cfs_period_us = 100000 and
 // cpu.cfs_quota_us = 100 * millis, v2 cpu.max "<100 * millis> 100000". Pids -> pids.max.
-// On v2 the controllers are enabled in cgroup.subtree_control of the mount root and of each
+// On v2 the controllers are enabled in cgroup.subtree_control of the base and of each
 // parent component (the "no internal processes" rule applies: those cgroups must hold no
-// process, which is the case for directories sandboxd owns).
+// process, which is the case for directories sandboxd owns, and for a delegated base once
+// the daemon moved itself out of it: cgroup_placement.h).
 //
 // Parent directories are created 0755 when missing and are never removed by this class:
 // they are shared by every workload (and by concurrent Create calls).
@@ -38,6 +40,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/fd.h"
 #include "sandboxd/cgroup/cgroup_layout.h"
@@ -61,6 +64,10 @@ struct CgroupStats {
   std::optional<uint64_t> cpu_usage_ns;  // v1 cpuacct.usage, v2 cpu.stat usage_usec.
   std::optional<uint64_t> pids_current;  // pids.current (tasks, i.e. threads, counted).
 };
+
+// Empty when `value` is a relative cgroup path (components of [A-Za-z0-9._-], none empty,
+// "." or ".."; with `single`, exactly one component), else what is wrong with it.
+std::string CgroupPathProblem(absl::string_view value, bool single);
 
 class Cgroup {
  public:

@@ -105,7 +105,9 @@ std::vector<CgroupHierarchy> VisibleHierarchies(const std::vector<MountLine>& al
                    return h.version == 2;
                  }));
     if (seen) continue;
-    CgroupHierarchy h{version, m.mount_point, {}};
+    CgroupHierarchy h;
+    h.version = version;
+    h.mount_point = m.mount_point;
     for (absl::string_view option : absl::StrSplit(m.super_options, ',')) {
       std::optional<CgroupController> c = ControllerByName(option);
       if (version == 1 && c) h.controllers.push_back(*c);
@@ -203,6 +205,18 @@ const CgroupHierarchy* CgroupLayout::Find(CgroupController controller) const {
   return nullptr;
 }
 
+std::string CgroupHierarchy::BaseDir() const {
+  return base == "/" ? mount_point : absl::StrCat(mount_point, base);
+}
+
+CgroupLayout CgroupLayout::WithBases(const std::vector<std::string>& bases) const {
+  CgroupLayout out = *this;
+  for (size_t i = 0; i < out.hierarchies_.size() && i < bases.size(); ++i) {
+    out.hierarchies_[i].base = bases[i];
+  }
+  return out;
+}
+
 bool CgroupLayout::unified() const {
   return hierarchies_.size() == 1 && hierarchies_[0].version == 2;
 }
@@ -213,12 +227,12 @@ std::string CgroupLayout::Describe() const {
     const CgroupHierarchy* h = Find(c);
     parts.push_back(h == nullptr ? absl::StrCat(CgroupControllerName(c), ": none")
                                  : absl::StrCat(CgroupControllerName(c), ": v", h->version,
-                                                " ", h->mount_point));
+                                                " ", h->BaseDir()));
   }
   auto v2 = std::find_if(hierarchies_.begin(), hierarchies_.end(),
                          [](const CgroupHierarchy& h) { return h.version == 2; });
   parts.push_back(v2 == hierarchies_.end() ? "cgroup2: none"
-                                           : absl::StrCat("cgroup2: ", v2->mount_point));
+                                           : absl::StrCat("cgroup2: ", v2->BaseDir()));
   return absl::StrJoin(parts, "; ");
 }
 

@@ -37,12 +37,17 @@ absl::string_view CgroupControllerName(CgroupController controller);
 // One mounted hierarchy.
 struct CgroupHierarchy {
   int version = 0;          // 1 or 2.
-  std::string mount_point;  // Absolute path; workload cgroups are made beneath it.
+  std::string mount_point;  // Absolute path of the mount.
+  // The cgroup workload cgroups are made beneath, as a path within the hierarchy: "/" (its
+  // root) unless the daemon was given a subtree of its own (cgroup_placement.h, "@self").
+  std::string base = "/";
   // The controllers of CgroupController this hierarchy holds and that are usable (for v2:
   // listed in the mount root's cgroup.controllers). Empty only for the cgroup2 mount.
   std::vector<CgroupController> controllers;
 
   bool Holds(CgroupController controller) const;
+  // The directory of `base`: mount_point itself for the root.
+  std::string BaseDir() const;
 };
 
 class CgroupLayout {
@@ -69,11 +74,16 @@ class CgroupLayout {
   const std::vector<CgroupHierarchy>& hierarchies() const { return hierarchies_; }
   static constexpr size_t kMaxHierarchies = kCgroupControllerCount + 1;
 
+  // The same hierarchies with `bases[i]` (absolute cgroup paths, e.g.
+  // "/system.slice/secureos-sandboxd.service") as the base of hierarchy i. `bases` holds
+  // one path per hierarchy.
+  CgroupLayout WithBases(const std::vector<std::string>& bases) const;
+
   // True when a single cgroup2 hierarchy is all there is (pure v2 host): a child can then be
   // placed with clone3(CLONE_INTO_CGROUP) alone.
   bool unified() const;
 
-  // For logs, e.g. "memory: v1 /sys/fs/cgroup/memory; cpu: v1 /sys/fs/cgroup/cpu;
+  // For logs (each hierarchy's BaseDir()), e.g. "memory: v1 /sys/fs/cgroup/memory; cpu: v1 /sys/fs/cgroup/cpu;
   // cpuacct: v1 /sys/fs/cgroup/cpuacct; pids: v1 /sys/fs/cgroup/pids;
   // cgroup2: /sys/fs/cgroup/unified". Absent ones read "memory: none".
   std::string Describe() const;
