@@ -8,12 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -50,11 +52,12 @@ absl::StatusOr<Child> Child::Start(const std::vector<std::string>& argv,
   std::vector<char*> cenv = CStrings(env);
   const std::string out = options.stdout_path.empty() ? "/dev/null" : options.stdout_path;
   const std::string err = options.stderr_path.empty() ? "/dev/null" : options.stderr_path;
+  const int err_flags = O_WRONLY | O_CREAT | O_CLOEXEC | (options.append_stderr ? O_APPEND : O_TRUNC);
   pid_t pid = ::fork();
   if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
   if (pid == 0) {
     int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int e = ::open(err.c_str(), err_flags, 0644);
     int n = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (o < 0 || e < 0 || n < 0) ChildFail("open stdio");
     if (::dup2(n, 0) < 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ChildFail("dup2");
@@ -145,12 +148,67 @@ bool WaitForNoPath(const std::string& path, absl::Duration timeout) {
   return true;
 }
 
+namespace {
+
+constexpr char kOwnerFile[] = "/.owner";
+
+// The start time of `pid` (field 22 of /proc/<pid>/stat), "" when it is gone: with the pid
+// it names one process for good, even after the pid is reused.
+std::string StartTime(pid_t pid) {
+  const std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return "";
+  std::vector<std::string> f = absl::StrSplit(stat.substr(paren + 2), ' ');
+  return f.size() > 19 ? f[19] : "";
+}
+
+bool OwnerAlive(const std::string& root) {
+  std::vector<std::string> owner = absl::StrSplit(ReadFileOrEmpty(root + kOwnerFile), ' ');
+  pid_t pid = 0;
+  if (owner.size() == 2 && absl::SimpleAtoi(owner[0], &pid)) return StartTime(pid) == owner[1];
+  struct stat st;  // No owner yet: a root being made now, or one from before owners.
+  return ::stat(root.c_str(), &st) == 0 && st.st_mtime > ::time(nullptr) - 60;
+}
+
+// A test killed by Bazel's timeout (SIGKILL after SIGTERM) runs no destructor: its root and
+// the daemons it started stay. Whoever makes the next root removes them.
+void SweepStaleRoots() {
+  DIR* tmp = ::opendir("/tmp");
+  if (tmp == nullptr) return;
+  std::vector<std::string> stale;
+  while (dirent* e = ::readdir(tmp)) {
+    const std::string root = absl::StrCat("/tmp/", e->d_name);
+    if (absl::StartsWith(e->d_name, "secureos-test-") && !OwnerAlive(root)) stale.push_back(root);
+  }
+  ::closedir(tmp);
+  for (const std::string& root : stale) {
+    if (DIR* proc = ::opendir("/proc")) {
+      while (dirent* e = ::readdir(proc)) {
+        pid_t pid = 0;
+        if (!absl::SimpleAtoi(e->d_name, &pid)) continue;
+        std::string cmdline = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cmdline"));
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        if (absl::StrContains(cmdline + " ", root + " ") || absl::StrContains(cmdline, root + "/")) {
+          ::kill(pid, SIGKILL);
+        }
+      }
+      ::closedir(proc);
+    }
+    std::string cmd = "rm -rf '" + root + "'";
+    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove stale %s\n", root.c_str());
+  }
+}
+
+}  // namespace
+
 TempRoot::TempRoot() {
+  SweepStaleRoots();
   char tmpl[] = "/tmp/secureos-test-XXXXXX";
   char* dir = ::mkdtemp(tmpl);
   if (dir == nullptr) std::abort();
   path_ = dir;
   ::chmod(path_.c_str(), 0755);
+  WriteFileOrDie(path_ + kOwnerFile, absl::StrCat(::getpid(), " ", StartTime(::getpid())));
 }
 
 TempRoot::~TempRoot() {

@@ -25,6 +25,7 @@ struct SpawnOptions {
   std::optional<mode_t> umask;
   std::string stdout_path;     // Empty: /dev/null.
   std::string stderr_path;     // Empty: /dev/null.
+  bool append_stderr = false;  // Append to stderr_path instead of truncating it.
   std::vector<std::string> extra_env;  // "K=V" added to the inherited environment.
 };
 
@@ -63,7 +64,10 @@ bool WaitForPath(const std::string& path, absl::Duration timeout);
 bool WaitForNoPath(const std::string& path, absl::Duration timeout);
 
 // A fresh directory under /tmp (short enough for socket paths), mode 0755 so that an
-// unprivileged uid can reach what the test puts there; removed by the destructor.
+// unprivileged uid can reach what the test puts there; removed by the destructor. It names
+// its owner (pid and start time, in .owner): a root whose owner is gone (a test killed at
+// its timeout runs no destructor) is removed by the next TempRoot, and the processes whose
+// command line names it (the daemons it started) are killed first.
 class TempRoot {
  public:
   TempRoot();

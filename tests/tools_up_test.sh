@@ -19,6 +19,8 @@ cleanup() {
   rm -rf "$root" "$out"
 }
 trap cleanup EXIT
+# Bazel ends a test at its timeout with SIGTERM: exit, so that the EXIT trap cleans up.
+trap 'exit 143' TERM INT
 
 fail() { echo "FAIL: $*" >&2; echo "--- tools/up output:" >&2; cat "$out" >&2 || true; exit 1; }
 

@@ -27,6 +27,8 @@ cleanup() {
   rm -rf "$root" "$out"
 }
 trap cleanup EXIT
+# Bazel ends a test at its timeout with SIGTERM: exit, so that the EXIT trap cleans up.
+trap 'exit 143' TERM INT
 fail() {
   echo "FAIL: $*" >&2
   for f in "$out" "$root"/log/*.log; do [[ -f "$f" ]] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done

@@ -66,6 +66,22 @@ def _static_linkopts(tokens):
             opts.append(t)
     return opts + ["-Wl,-Bdynamic"]
 
+# libFuzzer's engine, from Debian's libclang-rt-14-dev (clang names its path): its main()
+# drives the fuzz targets in tests/fuzz, which GCC instruments with trace-cmp.
+def _libfuzzer_target(ctx):
+    result = ctx.execute(["clang", "-print-file-name=libclang_rt.fuzzer-x86_64.a"])
+    path = result.stdout.strip()
+    if result.return_code != 0 or not path.startswith("/") or not ctx.path(path).exists:
+        fail("libFuzzer not found (clang and libclang-rt-14-dev; run tools/deps): %s" %
+             (result.stderr or path))
+    return [
+        "cc_library(",
+        '    name = "libfuzzer",',
+        "    linkopts = %s," % repr([path, "-lpthread"]),
+        ")",
+        "",
+    ]
+
 def _system_libs_impl(ctx):
     lines = ['package(default_visibility = ["//visibility:public"])', ""]
     targets = {name: (modules, []) for name, modules in _LIBS.items()}
@@ -78,6 +94,7 @@ def _system_libs_impl(ctx):
         lines.append("    linkopts = %s," % repr(flags))
         lines.append(")")
         lines.append("")
+    lines += _libfuzzer_target(ctx)
     ctx.file("BUILD", "\n".join(lines))
     static = _static_linkopts(_pkg_config(ctx, ["--static", "--libs"] + _STATIC_MODULES))
     ctx.file("linkopts.bzl", "STATIC_GRPC_LINKOPTS = %s\n" % repr(static))

@@ -1,0 +1,2 @@
+base: "strict"
+rules { syscalls: "socket" syscalls: "bind" action: SECCOMP_ACTION_ALLOW }
