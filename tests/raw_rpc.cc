@@ -35,12 +35,20 @@ const google::protobuf::ServiceDescriptor* ServiceOf(const std::string& daemon) 
   return nullptr;
 }
 
+std::shared_ptr<grpc::Channel> RawChannel(const std::string& socket) {
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(-1);
+  return grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args);
+}
+
 RawReply CallRaw(const std::string& socket, const google::protobuf::MethodDescriptor& method,
                  const std::string& request, absl::Duration timeout) {
-  grpc::ChannelArguments args;
-  args.SetMaxSendMessageSize(-1);  // Oversized requests must reach the server to be refused there.
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args);
+  return CallRaw(RawChannel(socket), method, request, timeout);
+}
+
+RawReply CallRaw(const std::shared_ptr<grpc::Channel>& channel,
+                 const google::protobuf::MethodDescriptor& method, const std::string& request,
+                 absl::Duration timeout) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -65,7 +73,8 @@ RawReply CallRaw(const std::string& socket, const google::protobuf::MethodDescri
   grpc::ByteBuffer received;
   call->Read(&received, reinterpret_cast<void*>(4));
   cq.Next(&tag, &ok);
-  if (ok) {
+  const bool got_message = ok;
+  if (got_message) {
     reply.response = Bytes(received);
     context.TryCancel();  // A stream: the first message is enough.
   }
@@ -78,7 +87,7 @@ RawReply CallRaw(const std::string& socket, const google::protobuf::MethodDescri
   reply.code = status.error_code();
   reply.message = status.error_message();
   // A stream cancelled after its first message was accepted.
-  if (!reply.response.empty() && reply.code == grpc::StatusCode::CANCELLED) reply.code = grpc::StatusCode::OK;
+  if (got_message && reply.code == grpc::StatusCode::CANCELLED) reply.code = grpc::StatusCode::OK;
   return reply;
 }
 

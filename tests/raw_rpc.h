@@ -5,6 +5,7 @@
 #ifndef SECUREOS_TESTS_RAW_RPC_H_
 #define SECUREOS_TESTS_RAW_RPC_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,16 @@ struct RawReply {
   std::string response;  // The (first) response message, serialized.
 };
 
-// Calls "/<service>/<method>" on the daemon listening at `socket`.
+// A channel to the daemon listening at `socket` (no client-side size limit, so that
+// oversized requests reach the server to be refused there).
+std::shared_ptr<grpc::Channel> RawChannel(const std::string& socket);
+
+// Calls "/<service>/<method>" on `channel`.
+RawReply CallRaw(const std::shared_ptr<grpc::Channel>& channel,
+                 const google::protobuf::MethodDescriptor& method, const std::string& request,
+                 absl::Duration timeout = absl::Seconds(5));
+
+// The same on a new connection to `socket`, as each secctl run makes one.
 RawReply CallRaw(const std::string& socket, const google::protobuf::MethodDescriptor& method,
                  const std::string& request, absl::Duration timeout = absl::Seconds(5));
 

@@ -24,9 +24,9 @@ namespace {
 
 std::atomic<int> suite_count{0};
 
-std::string Server() {
-  return absl::StrCat("server { socket_mode: \"0666\" peer_uids: ", kPeerUid,
-                      " event_ring_capacity: 4096 shutdown_timeout_ms: 2000 }\n");
+std::string Server(uint32_t event_ring_capacity) {
+  return absl::StrCat("server { socket_mode: \"0666\" peer_uids: ", kPeerUid, " event_ring_capacity: ",
+                      event_ring_capacity, " shutdown_timeout_ms: 2000 }\n");
 }
 
 std::vector<std::string> Entries(const std::string& dir) {
@@ -79,7 +79,7 @@ Suite::~Suite() {
 }
 
 absl::Status Suite::WriteConfigs(const SuiteOptions& options) {
-  const std::string server = Server();
+  const std::string server = Server(options.event_ring_capacity);
   std::map<std::string, std::string> conf = {
       {"capd", server + "drift_check_interval_seconds: 60\n"
                         "grantable_capabilities: \"cap_audit_write,cap_kill,cap_net_bind_service,cap_net_raw\"\n"

@@ -4,7 +4,7 @@
 //
 // Configs: each daemon's socket is mode 0666 (so that the tests' unprivileged callers can
 // connect and the authorization table, not the file mode, decides), peer_uids holds
-// kPeerUid, events rings hold 4096, and sandboxd's and svcd's cgroups live under
+// kPeerUid, event rings hold SuiteOptions.event_ring_capacity, and sandboxd's and svcd's cgroups live under
 // "secureos-test/suite-<pid>/{sbx,svc}", removed at the end. Tests add settings per daemon.
 //
 // Leftovers checked by Stop(): processes whose command line names the root or that sit in
@@ -40,6 +40,8 @@ inline constexpr uid_t kPeerUid = 990;
 inline constexpr uid_t kUnrelatedUid = 4321;
 
 struct SuiteOptions {
+  // Every daemon's server.event_ring_capacity.
+  uint32_t event_ring_capacity = 4096;
   // Appended to a daemon's config, by daemon name (protobuf text format).
   std::map<std::string, std::string> extra_config;
 };
