@@ -248,7 +248,9 @@ grpc::Status CapdService::GrantCapabilities(grpc::ServerContext* ctx, const v1::
   CapabilityEvent d;
   d.set_principal(record.principal);
   d.set_capabilities(record.caps.ToString());
-  Publish(common::v1::EVENT_KIND_CAPABILITY_GRANTED, common::v1::SEVERITY_NOTICE, record.granted_by,
+  d.set_granted_by(record.granted_by);
+  // The grantee is the event's principal: what it later does is correlated by principal.
+  Publish(common::v1::EVENT_KIND_CAPABILITY_GRANTED, common::v1::SEVERITY_NOTICE, record.principal,
           absl::StrCat(record.principal, " granted ", record.caps.ToString(),
                        record.expires ? absl::StrCat(" for ", request->ttl_seconds(), "s") : ""),
           d);
@@ -298,8 +300,9 @@ grpc::Status CapdService::RevokeGrant(grpc::ServerContext* ctx, const v1::Revoke
   CapabilityEvent d;
   d.set_principal(principal);
   d.set_capabilities(removed.caps.ToString());
-  Publish(common::v1::EVENT_KIND_CAPABILITY_REVOKED, common::v1::SEVERITY_NOTICE,
-          CallerPrincipal(caller), absl::StrCat("grant of ", principal, " revoked"), d);
+  d.set_granted_by(CallerPrincipal(caller));
+  Publish(common::v1::EVENT_KIND_CAPABILITY_REVOKED, common::v1::SEVERITY_NOTICE, principal,
+          absl::StrCat("grant of ", principal, " revoked by ", CallerPrincipal(caller)), d);
   const std::string why = absl::StrCat("its grant was revoked by ", CallerPrincipal(caller),
                                        "; a running process cannot lose capabilities from outside");
   ApplyRevocation(removed, why);
@@ -340,6 +343,14 @@ grpc::Status CapdService::Authorize(grpc::ServerContext* ctx, const v1::Authoriz
                            : absl::StrCat("the grant of ", principal,
                                           defaults.empty() ? "" : " and container_default_capabilities",
                                           " cover ", wanted.ToString()));
+    CapabilityEvent d;
+    d.set_principal(principal);
+    d.set_capabilities(wanted.ToString());
+    d.set_reason(response->rule());
+    Publish(common::v1::EVENT_KIND_CAPABILITY_AUTHORIZED, common::v1::SEVERITY_INFO, principal,
+            absl::StrCat(principal, " may use ", wanted.ToString(), " (asked by ", CallerPrincipal(caller),
+                         "): ", response->rule()),
+            d, request->trace_id());
     return grpc::Status::OK;
   }
   response->set_rule(grant ? absl::StrCat("the grant of ", principal, " does not cover ",
@@ -350,7 +361,7 @@ grpc::Status CapdService::Authorize(grpc::ServerContext* ctx, const v1::Authoriz
   d.set_capabilities(wanted.ToString());
   d.set_reason(response->rule());
   Publish(common::v1::EVENT_KIND_CAPABILITY_DENIED, common::v1::SEVERITY_WARNING, principal,
-          absl::StrCat("authorization refused: ", response->rule()), d);
+          absl::StrCat("authorization refused: ", response->rule()), d, request->trace_id());
   return grpc::Status::OK;
 }
 

@@ -40,7 +40,9 @@ ABSL_FLAG(bool, follow, false,
 ABSL_FLAG(std::string, user, "", "cap exec: user name or uid to run as (default: yours).");
 ABSL_FLAG(std::string, group, "", "cap exec: group name or gid (default: the user's).");
 ABSL_FLAG(std::string, groups, "", "cap exec: supplementary groups, comma-separated.");
-ABSL_FLAG(std::string, caps, "", "cap exec: capabilities the command holds.");
+ABSL_FLAG(std::string, caps, "",
+          "cap exec: capabilities the command holds; sandbox run: capabilities the workload keeps "
+          "in its user namespace (capd must authorize sandbox:NAME).");
 ABSL_FLAG(std::string, principal, "",
           "cap exec: the grant to use (default uid:<user>); monitor violations: only this principal.");
 ABSL_FLAG(std::string, ttl, "", "cap grant: lease length such as 90s or 1h (default: none).");
@@ -267,6 +269,7 @@ int Main(int argc, char** argv) {
       sandbox.tmpfs = absl::GetFlag(FLAGS_tmpfs);
       sandbox.learn = absl::GetFlag(FLAGS_learn);
       sandbox.name = absl::GetFlag(FLAGS_name);
+      sandbox.caps = absl::GetFlag(FLAGS_caps);
       std::vector<std::string> sandbox_args(args.begin() + 3, args.end());
       int code;
       if (RunSandboxCommand(options, sandbox, args[2], sandbox_args, std::cout, std::cerr, &code)) {

@@ -21,19 +21,23 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/sandboxd.grpc.pb.h"
+#include "common/status.h"
 #include "sandboxd/level_presets.h"
+#include "sandboxd/seccomp/profile_file.h"
 
 namespace secureos::cli {
 
 const char kSandboxUsage[] =
     "  sandbox run [--level 3|4|5 | --profile FILE] [--net none|loopback|host] [--memory 64M]\n"
     "              [--cpus 0.5] [--pids 64] [--timeout 10s] [--ro PATH] [--rw PATH]\n"
-    "              [--tmpfs PATH] [--learn OUT] [--name NAME] -- CMD ARGS\n"
+    "              [--tmpfs PATH] [--learn OUT] [--name NAME [--caps CAPS]] -- CMD ARGS\n"
     "                          run CMD in a sandbox; streams its output and refused syscalls,\n"
     "                          exits with its code (128+signal when killed). With no options:\n"
     "                          the host's / read-only, private /tmp, own /proc, minimal /dev,\n"
     "                          an unprivileged uid, no capabilities, seccomp \"default\", no\n"
-    "                          network. --timeout is the workload's wall-clock limit here.\n"
+    "                          network. --timeout is the workload's wall-clock limit here;\n"
+    "                          --caps keeps CAPS inside its user namespace when capd's\n"
+    "                          grants to sandbox:NAME cover them.\n"
     "  sandbox list            workloads, running and recently exited\n"
     "  sandbox inspect ID      one workload, its spec and result (JSON)\n"
     "  sandbox kill ID [SIGNAL]   signal a workload (default KILL: the whole tree)\n";
@@ -84,18 +88,13 @@ absl::StatusOr<uint32_t> ParseCpus(const std::string& text) {
   return static_cast<uint32_t>(std::lround(cpus * 1000));
 }
 
-// A profile file: Docker/OCI seccomp JSON, or a SeccompProfile in text format or JSON.
+// A profile file: Docker/OCI seccomp JSON, or a SeccompProfile in text format or JSON, read
+// as sandboxd reads the files services name.
 absl::Status LoadProfile(const std::string& path, sandboxd::v1::SeccompProfile* profile) {
-  SECUREOS_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  if (absl::StrContains(text, "\"defaultAction\"")) {
-    profile->Clear();
-    profile->set_oci_json(text);
-    return absl::OkStatus();
-  }
-  if (google::protobuf::TextFormat::ParseFromString(text, profile)) return absl::OkStatus();
-  if (google::protobuf::util::JsonStringToMessage(text, profile).ok()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--profile: ", path, " is neither Docker seccomp JSON nor a SeccompProfile (text or JSON)"));
+  absl::StatusOr<sandboxd::v1::SeccompProfile> loaded = sandboxd::LoadProfileFile(path);
+  if (!loaded.ok()) return Annotate(loaded.status(), "--profile");
+  *profile = std::move(*loaded);
+  return absl::OkStatus();
 }
 
 void AddMounts(const std::vector<std::string>& paths, sandboxd::v1::MountKind kind,
@@ -155,6 +154,7 @@ absl::StatusOr<sandboxd::v1::SandboxSpec> BuildSpec(const SandboxOptions& s,
     SECUREOS_RETURN_IF_ERROR(sandboxd::ApplyLevelPreset(s.level, &spec));
   }
   spec.set_name(s.name);
+  spec.set_capabilities(s.caps);
   spec.add_argv(ResolveCommand(args[0]));
   for (size_t i = 1; i < args.size(); ++i) spec.add_argv(args[i]);
   spec.add_env("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");

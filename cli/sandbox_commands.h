@@ -21,6 +21,7 @@ struct SandboxOptions {
   std::vector<std::string> ro, rw, tmpfs;
   std::string learn;          // Write the learned profile here.
   std::string name;
+  std::string caps;           // Capabilities kept inside the user namespace (capd authorizes).
 };
 
 // Returns true when `command` is one of run, list, inspect, kill and sets *exit_code.

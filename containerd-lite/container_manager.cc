@@ -234,7 +234,7 @@ absl::StatusOr<ContainerManager::Prepared> ContainerManager::Prepare(
   SECUREOS_RETURN_IF_ERROR(CheckBundleOwner(bundle, requester.uid));
   Prepared p;
   std::vector<v1::Finding> findings;
-  SECUREOS_RETURN_IF_ERROR(CheckCompliance(bundle, requester, &findings));
+  SECUREOS_RETURN_IF_ERROR(CheckCompliance(id, bundle, requester, &findings));
   v1::IdMapping uid_map, gid_map;
   SECUREOS_RETURN_IF_ERROR(AllocateRanges(id, bundle.spec, &uid_map, &gid_map));
   absl::Cleanup release = [&] { ReleaseRanges(id); };
@@ -284,11 +284,12 @@ absl::StatusOr<ContainerManager::Prepared> ContainerManager::Prepare(
   return p;
 }
 
-absl::Status ContainerManager::CheckCompliance(const Bundle& bundle, const Requester& requester,
-                                               std::vector<v1::Finding>* kept) {
+absl::Status ContainerManager::CheckCompliance(const std::string& id, const Bundle& bundle,
+                                               const Requester& requester, std::vector<v1::Finding>* kept) {
   const v1::CompliancePolicy policy = options_.config()->compliance();
   std::vector<v1::Finding> findings = ::secureos::ctr::CheckCompliance(FactsOf(bundle.spec), policy);
   v1::ContainerState subject;
+  subject.set_id(id);
   subject.set_bundle(bundle.dir);
   for (const v1::Finding& f : findings) {
     common::v1::ContainerEvent d;

@@ -132,7 +132,9 @@ class ContainerManager {
   absl::StatusOr<Prepared> Prepare(const containerd_lite::v1::CreateRequest& request,
                                    const Requester& requester, bool streamed,
                                    const std::optional<std::string>& gateway, const std::string& address);
-  absl::Status CheckCompliance(const Bundle& bundle, const Requester& requester,
+  // Publishes a COMPLIANCE_FINDING event per finding, naming container `id` (being created)
+  // and its bundle; refuses in enforce mode.
+  absl::Status CheckCompliance(const std::string& id, const Bundle& bundle, const Requester& requester,
                                std::vector<containerd_lite::v1::Finding>* kept);
   absl::Status AllocateRanges(const std::string& id, const oci::v1::Spec& spec,
                               containerd_lite::v1::IdMapping* uid, containerd_lite::v1::IdMapping* gid);

@@ -254,7 +254,12 @@ TEST_F(ContainerManagerTest, CreateGivesARangeAUserNamespaceAndAPrincipal) {
   EXPECT_EQ(sent.output(), sbx::OUTPUT_MODE_FILES);
   EXPECT_EQ(sent.trace_id(), "trace-web");
   EXPECT_EQ(Events(common::v1::EVENT_KIND_CONTAINER_CREATED).size(), 1u);
-  EXPECT_EQ(Events(common::v1::EVENT_KIND_COMPLIANCE_FINDING).size(), 1u);
+  const auto findings = Events(common::v1::EVENT_KIND_COMPLIANCE_FINDING);
+  ASSERT_EQ(findings.size(), 1u);
+  // The finding names the container it was found for, so that an alert can.
+  EXPECT_EQ(findings[0].container().id(), "web");
+  EXPECT_EQ(findings[0].principal().id(), "container:web");
+  EXPECT_EQ(findings[0].trace_id(), "trace-web");
   auto second = Create("db");
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->uid_mappings(0).host_id(), 1000000u + 65536);

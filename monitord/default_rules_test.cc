@@ -58,8 +58,20 @@ TEST_F(DefaultRulesTest, ViolationsEscapesAndGrantThenViolation) {
   v.mutable_workload()->set_syscall("ptrace");
   v.set_sequence(++seq_);
   EXPECT_THAT(Fired(v), ElementsAre("sandbox escape attempt"));
+  // A grant by itself, and an authorization under another trace, tie nothing together.
   EXPECT_THAT(Fired(Event(cv1::EVENT_KIND_CAPABILITY_GRANTED, "sandbox:web")), IsEmpty());
+  cv1::Event authorized = Event(cv1::EVENT_KIND_CAPABILITY_AUTHORIZED, "sandbox:web");
+  authorized.set_trace_id("t-other");
+  EXPECT_THAT(Fired(authorized), IsEmpty());
+  v.set_trace_id("t-web");
   v.mutable_workload()->set_syscall("mount");
+  v.set_sequence(++seq_);
+  EXPECT_THAT(Fired(v), ElementsAre("sandbox escape attempt"));
+  // capd authorized the workload's capabilities under its trace id: its next violation is
+  // tied to the grant it used.
+  authorized.set_trace_id("t-web");
+  authorized.set_sequence(++seq_);
+  EXPECT_THAT(Fired(authorized), IsEmpty());
   v.set_sequence(++seq_);
   EXPECT_THAT(Fired(v), ElementsAre("grant then violation", "sandbox escape attempt"));
 }

@@ -16,10 +16,12 @@ class CapdAuthorizer : public CapabilityAuthorizer {
       : stub_(capd::v1::Capd::NewStub(
             grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()))) {}
 
-  absl::Status Authorize(const std::string& principal, const std::string& capabilities) override {
+  absl::Status Authorize(const std::string& principal, const std::string& capabilities,
+                         const std::string& trace_id) override {
     capd::v1::AuthorizeRequest request;
     request.set_principal(principal);
     request.set_capabilities(capabilities);
+    request.set_trace_id(trace_id);
     capd::v1::AuthorizeResponse response;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -17,8 +17,9 @@ class CapabilityAuthorizer {
  public:
   virtual ~CapabilityAuthorizer() = default;
   // OK when allowed; PERMISSION_DENIED with capd's rule when not; UNAVAILABLE when capd
-  // cannot be asked.
-  virtual absl::Status Authorize(const std::string& principal, const std::string& capabilities) = 0;
+  // cannot be asked. `trace_id` is the workload's: capd's event about the answer carries it.
+  virtual absl::Status Authorize(const std::string& principal, const std::string& capabilities,
+                                 const std::string& trace_id) = 0;
 };
 
 // Talks to capd's Authorize over its Unix socket.

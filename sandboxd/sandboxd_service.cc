@@ -78,7 +78,7 @@ absl::StatusOr<std::string> SandboxdService::Admit(const v1::SandboxSpec& spec,
   absl::Status admitted = plan.status();
   if (admitted.ok() && !spec.capabilities().empty()) {
     absl::StatusOr<std::string> principal = CapabilityPrincipal(spec);
-    admitted = principal.ok() ? authorizer_->Authorize(*principal, spec.capabilities())
+    admitted = principal.ok() ? authorizer_->Authorize(*principal, spec.capabilities(), trace_id)
                               : principal.status();
   }
   if (!admitted.ok()) {

@@ -42,19 +42,6 @@ class JsonOutputTest : public ::testing::Test {
   const test::TempRoot& root() const { return suite_->root(); }
   test::RunResult Secctl(std::vector<std::string> args) { return suite_->Secctl(args); }
 
-  // A busybox bundle, made by `crun spec`, that sleeps.
-  std::string Bundle() {
-    const std::string b = root() / "bundle";
-    test::WriteFileOrDie(b + "/rootfs/bin/busybox", test::ReadFileOrEmpty("/bin/busybox"), 0755);
-    for (const char* d : {"proc", "dev", "sys", "tmp"}) test::WriteFileOrDie(absl::StrCat(b, "/rootfs/", d, "/.keep"), "");
-    EXPECT_EQ(::symlink("busybox", (b + "/rootfs/bin/sleep").c_str()), 0);
-    EXPECT_EQ(test::RunProcess({"/usr/bin/crun", "spec", "--bundle", b}).exit_code, 0);
-    std::string json = test::ReadFileOrEmpty(b + "/config.json");
-    absl::StrReplaceAll({{"\"terminal\": true", "\"terminal\": false"}, {"\"sh\"\n", "\"sleep\", \"100\"\n"}}, &json);
-    test::WriteFileOrDie(b + "/config.json", json);
-    return b;
-  }
-
   std::unique_ptr<test::Suite> suite_;
 };
 
@@ -74,7 +61,7 @@ TEST_F(JsonOutputTest, EveryCommandThatAnswersAnswersInJson) {
   // One of everything.
   ASSERT_EQ(Secctl({"cap", "grant", "uid:65534", "cap_kill"}).exit_code, 0);
   ASSERT_EQ(Secctl({"sandbox", "run", "--name", "once", "--", "/bin/true"}).exit_code, 0);
-  test::RunResult created = Secctl({"ctr", "create", "c", "--bundle", Bundle()});
+  test::RunResult created = Secctl({"ctr", "create", "c", "--bundle", suite_->BusyboxBundle("bundle", 100)});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   test::WriteFileOrDie(root() / "j.service", "name: \"j\"\nargv: \"/bin/sleep\"\nargv: \"100\"\nuser: \"nobody\"\nlevel: 2\n");
   ASSERT_EQ(Secctl({"svc", "add", root() / "j.service"}).exit_code, 0);

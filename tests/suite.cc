@@ -225,6 +225,20 @@ void Suite::RemoveCgroups() const {
   RemoveCgroupEverywhere(cgroups_);
 }
 
+std::string Suite::BusyboxBundle(const std::string& name, int sleep_seconds) const {
+  const std::string b = root_ / name;
+  WriteFileOrDie(b + "/rootfs/bin/busybox", ReadFileOrEmpty("/bin/busybox"), 0755);
+  for (const char* d : {"proc", "dev", "sys", "tmp"}) WriteFileOrDie(absl::StrCat(b, "/rootfs/", d, "/.keep"), "");
+  ::symlink("busybox", (b + "/rootfs/bin/sleep").c_str());
+  RunProcess({"/usr/bin/crun", "spec", "--bundle", b});
+  std::string json = ReadFileOrEmpty(b + "/config.json");
+  absl::StrReplaceAll({{"\"terminal\": true", "\"terminal\": false"},
+                       {"\"sh\"\n", absl::StrCat("\"sleep\", \"", sleep_seconds, "\"\n")}},
+                      &json);
+  WriteFileOrDie(b + "/config.json", json);
+  return b;
+}
+
 std::string Suite::Logs() const {
   std::string out;
   for (const char* d : kDaemons) absl::StrAppend(&out, "--- ", d, " log:\n", ReadFileOrEmpty(root_ / absl::StrCat(d, ".log")));

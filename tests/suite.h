@@ -80,6 +80,10 @@ class Suite {
   // Every daemon's log, each under a header.
   std::string Logs() const;
 
+  // Makes <root>/<name>: an OCI bundle by `crun spec` whose rootfs holds Debian's static
+  // busybox, with no terminal, running busybox's `sleep SECONDS`. Returns its path.
+  std::string BusyboxBundle(const std::string& name, int sleep_seconds) const;
+
  private:
   Suite() = default;
   absl::Status WriteConfigs(const SuiteOptions& options);
