@@ -79,7 +79,6 @@ class CapdLauncher : public Launcher {
     return FromGrpcStatus(stub_->Signal(&ctx, req, &resp));
   }
 
-  RunUsage Usage(const std::string&) override { return {}; }
 
  private:
   // Attempt 0 continues the stream already open; later ones re-attach with Watch.

@@ -30,12 +30,6 @@ struct RunHandle {
 using ::secureos::RunOutcome;
 
 
-// Current use of a run's resources, when the launcher can tell.
-struct RunUsage {
-  std::optional<uint64_t> memory_bytes;  // Working set.
-  std::optional<double> cpu_seconds;
-};
-
 class Launcher {
  public:
   // Called once per run, on a launcher thread, after Launch/Adopt returned.
@@ -48,8 +42,6 @@ class Launcher {
   // Follows a run a previous svcd started. NOT_FOUND when the daemon does not know it.
   virtual absl::StatusOr<RunHandle> Adopt(const std::string& id, OnExit on_exit) = 0;
   virtual absl::Status Signal(const std::string& id, int signal) = 0;
-  // Levels 3-5 (sandboxd measures its workloads); capd's runs are measured by svcd itself.
-  virtual RunUsage Usage(const std::string& id) = 0;
 };
 
 // Over capd's and sandboxd's Unix sockets. Follow streams that break (the daemon restarted)

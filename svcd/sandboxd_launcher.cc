@@ -58,19 +58,6 @@ class SandboxdLauncher : public Launcher {
     return FromGrpcStatus(stub_->Kill(&ctx, req, &resp));
   }
 
-  RunUsage Usage(const std::string& id) override {
-    sandboxd::v1::WorkloadRef ref;
-    ref.set_id(id);
-    sandboxd::v1::WorkloadInfo info;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-    RunUsage u;
-    if (!stub_->Status(&ctx, ref, &info).ok()) return u;
-    if (info.usage().has_memory_working_set_bytes()) u.memory_bytes = info.usage().memory_working_set_bytes();
-    if (info.usage().has_cpu_usage_ns()) u.cpu_seconds = info.usage().cpu_usage_ns() / 1e9;
-    return u;
-  }
-
  private:
   absl::StatusOr<RunHandle> Follow(const sandboxd::v1::WorkloadInfo& info, OnExit on_exit) {
     RunHandle h{info.id(), info.pid(), {info.cgroup_paths().begin(), info.cgroup_paths().end()}};

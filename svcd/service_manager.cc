@@ -995,23 +995,23 @@ v1::ServiceStatus ServiceManager::StatusOf(const Unit& u) const {
 
 absl::StatusOr<v1::ServiceStatus> ServiceManager::Status(const std::string& name) {
   v1::ServiceStatus s;
-  Launcher* launcher = nullptr;
-  std::string id;
+  std::vector<std::string> workload_cgroups;
   {
     absl::MutexLock lock(&mu_);
     auto it = units_.find(name);
     if (it == units_.end()) return absl::NotFoundError(absl::StrCat("name: no service \"", name, "\""));
     s = StatusOf(*it->second);
     const Unit& u = *it->second;
-    if (u.run != 0 && u.launched && Sandboxed(u.run_spec->level())) {
-      launcher = options_.sandboxd.get();
-      id = u.handle.id;
-    }
+    if (u.run != 0 && u.launched && Sandboxed(u.run_spec->level())) workload_cgroups = u.handle.cgroup_paths;
   }
-  if (launcher != nullptr) {
-    RunUsage usage = launcher->Usage(id);
-    if (usage.memory_bytes) s.set_memory_bytes(*usage.memory_bytes);
-    if (usage.cpu_seconds) s.set_cpu_seconds(*usage.cpu_seconds);
+  // Read from sandboxd's cgroup files, not asked of sandboxd: a stopped or restarting
+  // sandboxd must not hold up svcd's answers.
+  if (!workload_cgroups.empty()) {
+    if (absl::StatusOr<sandboxd::CgroupStats> st = sandboxd::Cgroup::StatsOf(options_.layout, workload_cgroups);
+        st.ok()) {
+      if (st->memory_working_set_bytes) s.set_memory_bytes(*st->memory_working_set_bytes);
+      if (st->cpu_usage_ns) s.set_cpu_seconds(*st->cpu_usage_ns / 1e9);
+    }
   }
   return s;
 }

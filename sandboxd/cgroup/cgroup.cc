@@ -380,14 +380,25 @@ absl::Status Cgroup::KillAll(absl::Duration timeout) {
   }
 }
 
-absl::StatusOr<CgroupStats> Cgroup::Stats() const {
-  if (std::none_of(members_.begin(), members_.end(),
-                   [](const Member& m) { return m.exists; })) {
-    return absl::FailedPreconditionError("cgroup was destroyed");
+namespace {
+
+// One leaf per hierarchy: what Stats() and StatsOf() read.
+struct Leaf {
+  const CgroupHierarchy* hierarchy;
+  std::string path;
+};
+
+const Leaf* LeafFor(const std::vector<Leaf>& leaves, CgroupController controller) {
+  for (const Leaf& l : leaves) {
+    if (l.hierarchy->Holds(controller)) return &l;
   }
+  return nullptr;
+}
+
+absl::StatusOr<CgroupStats> ReadStats(const std::vector<Leaf>& leaves) {
   CgroupStats stats;
-  if (const Member* m = MemberFor(CgroupController::kMemory)) {
-    bool v1 = m->hierarchy.version == 1;
+  if (const Leaf* m = LeafFor(leaves, CgroupController::kMemory)) {
+    bool v1 = m->hierarchy->version == 1;
     SECUREOS_ASSIGN_OR_RETURN(
         stats.memory_peak_bytes,
         ReadNumber(Join(m->path, v1 ? "memory.max_usage_in_bytes" : "memory.peak")));
@@ -404,11 +415,11 @@ absl::StatusOr<CgroupStats> Cgroup::Stats() const {
         stats.oom_kills,
         ReadKeyed(Join(m->path, v1 ? "memory.oom_control" : "memory.events"), "oom_kill"));
   }
-  const Member* v2 = nullptr;
-  for (const Member& m : members_) {
-    if (m.hierarchy.version == 2) v2 = &m;
+  const Leaf* v2 = nullptr;
+  for (const Leaf& l : leaves) {
+    if (l.hierarchy->version == 2) v2 = &l;
   }
-  if (const Member* m = MemberFor(CgroupController::kCpuacct)) {
+  if (const Leaf* m = LeafFor(leaves, CgroupController::kCpuacct)) {
     SECUREOS_ASSIGN_OR_RETURN(stats.cpu_usage_ns, ReadNumber(Join(m->path, "cpuacct.usage")));
   } else if (v2 != nullptr) {
     // Every v2 cgroup has cpu.stat usage_usec, with or without the cpu controller.
@@ -416,10 +427,33 @@ absl::StatusOr<CgroupStats> Cgroup::Stats() const {
                               ReadKeyed(Join(v2->path, "cpu.stat"), "usage_usec"));
     if (usec) stats.cpu_usage_ns = *usec * 1000;
   }
-  if (const Member* m = MemberFor(CgroupController::kPids)) {
+  if (const Leaf* m = LeafFor(leaves, CgroupController::kPids)) {
     SECUREOS_ASSIGN_OR_RETURN(stats.pids_current, ReadNumber(Join(m->path, "pids.current")));
   }
   return stats;
+}
+
+}  // namespace
+
+absl::StatusOr<CgroupStats> Cgroup::Stats() const {
+  if (std::none_of(members_.begin(), members_.end(),
+                   [](const Member& m) { return m.exists; })) {
+    return absl::FailedPreconditionError("cgroup was destroyed");
+  }
+  std::vector<Leaf> leaves;
+  for (const Member& m : members_) leaves.push_back({&m.hierarchy, m.path});
+  return ReadStats(leaves);
+}
+
+absl::StatusOr<CgroupStats> Cgroup::StatsOf(const CgroupLayout& layout,
+                                            const std::vector<std::string>& leaf_dirs) {
+  if (leaf_dirs.size() != layout.hierarchies().size()) {
+    return absl::InvalidArgumentError(absl::StrCat("cgroup_paths: ", leaf_dirs.size(), " given for ",
+                                                   layout.hierarchies().size(), " hierarchies"));
+  }
+  std::vector<Leaf> leaves;
+  for (size_t i = 0; i < leaf_dirs.size(); ++i) leaves.push_back({&layout.hierarchies()[i], leaf_dirs[i]});
+  return ReadStats(leaves);
 }
 
 absl::Status Cgroup::Destroy() {

@@ -126,6 +126,13 @@ class Cgroup {
   // Reads usage; FAILED_PRECONDITION after Destroy().
   absl::StatusOr<CgroupStats> Stats() const;
 
+  // Usage of leaves another process made (svcd reading sandboxd's workloads, without asking
+  // sandboxd, which may be stopped): `leaf_dirs` holds one directory per hierarchy of
+  // `layout`, in layout order, as sandboxd's WorkloadInfo.cgroup_paths lists them. Reads
+  // files only; a missing file (or leaf) leaves its fields absent.
+  static absl::StatusOr<CgroupStats> StatsOf(const CgroupLayout& layout,
+                                             const std::vector<std::string>& leaf_dirs);
+
   // Removes the leaf directories (parents stay), retrying rmdir for up to a second while
   // the kernel finishes emptying a cgroup (EBUSY). Still busy after that: FAILED_PRECONDITION
   // (processes remain: KillAll first). Idempotent.
