@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -20,13 +21,10 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "monitord/audit/audit_chain.h"
-#include "monitord/audit/audit_log.h"
 #include "proto/common.pb.h"
 #include "tests/raw_rpc.h"
-#include "tests/suite.h"
+#include "tests/suite_test.h"
 
 namespace secureos {
 namespace {
@@ -56,42 +54,34 @@ struct Identity {
 // A refusal: (daemon, uid, full method name).
 using Refusal = std::tuple<std::string, uid_t, std::string>;
 
-class AuthzMatrixTest : public ::testing::Test {
+// The uid of an ACCESS_DENIED event's caller ("uid:N"), or nullopt for another event.
+std::optional<uid_t> DeniedUid(const common::v1::Event& e) {
+  uid_t uid = 0;
+  if (e.kind() != common::v1::EVENT_KIND_ACCESS_DENIED ||
+      !absl::SimpleAtoi(absl::StripPrefix(e.principal().id(), "uid:"), &uid)) {
+    return std::nullopt;
+  }
+  return uid;
+}
+
+class AuthzMatrixTest : public test::SuiteTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<test::Suite>> suite = test::Suite::Start();
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = std::move(*suite);
+    ASSERT_NO_FATAL_FAILURE(SuiteTest::SetUp());
     // Where every uid can execute it (runfiles live under root's home).
     probe_ = suite_->root() / "bin/rpc_probe";
     test::WriteFileOrDie(probe_, test::ReadFileOrEmpty(test::Runfile("tests/rpc_probe")), 0755);
-  }
-  void TearDown() override {
-    if (HasFailure()) std::cerr << suite_->Logs();
-    std::vector<std::string> left = suite_->Stop();
-    EXPECT_THAT(left, ::testing::IsEmpty());
   }
 
   // The ACCESS_DENIED events of `daemon`'s stream, as refusals.
   std::multiset<Refusal> DeniedEvents(const std::string& daemon) {
     std::multiset<Refusal> out;
-    test::RunResult r = suite_->Secctl({"--json", "events", daemon, "--from", "1"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
-      common::v1::SubscribeResponse record;
-      google::protobuf::util::JsonParseOptions o;
-      o.ignore_unknown_fields = true;
-      if (!google::protobuf::util::JsonStringToMessage(std::string(line), &record, o).ok()) continue;
-      const common::v1::Event& e = record.event();
-      if (e.kind() != common::v1::EVENT_KIND_ACCESS_DENIED) continue;
-      uid_t uid = 0;
-      if (!absl::SimpleAtoi(absl::StripPrefix(e.principal().id(), "uid:"), &uid)) continue;
-      out.emplace(daemon, uid, e.access_denied().method());
+    for (const common::v1::Event& e : test::Events(*suite_, daemon)) {
+      if (std::optional<uid_t> uid = DeniedUid(e)) out.emplace(daemon, *uid, e.access_denied().method());
     }
     return out;
   }
 
-  std::unique_ptr<test::Suite> suite_;
   std::string probe_;
 };
 
@@ -157,19 +147,8 @@ TEST_F(AuthzMatrixTest, EveryMethodAnswersEveryCallerAsDocumentedAndEveryRefusal
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   do {
     audited.clear();
-    for (const std::string& file : monitord::AuditLog::Files(suite_->root() / "var/lib/monitord/audit")) {
-      for (absl::string_view line : absl::StrSplit(test::ReadFileOrEmpty(file), '\n', absl::SkipEmpty())) {
-        absl::StatusOr<monitord::RecordHeader> record = monitord::ParseRecordHeader(line);
-        if (!record.ok() || record->type != "event") continue;
-        common::v1::Event e;
-        if (!google::protobuf::util::JsonStringToMessage(std::string(record->data), &e).ok()) continue;
-        uid_t uid = 0;
-        if (e.kind() != common::v1::EVENT_KIND_ACCESS_DENIED ||
-            !absl::SimpleAtoi(absl::StripPrefix(e.principal().id(), "uid:"), &uid)) {
-          continue;
-        }
-        audited.emplace(uid, e.access_denied().method());
-      }
+    for (const common::v1::Event& e : test::AuditedEvents(*suite_)) {
+      if (std::optional<uid_t> uid = DeniedUid(e)) audited.emplace(*uid, e.access_denied().method());
     }
     if (audited == want_audited) break;
     absl::SleepFor(absl::Milliseconds(200));

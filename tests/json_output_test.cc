@@ -18,31 +18,19 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/process.h"
-#include "tests/suite.h"
+#include "tests/suite_test.h"
 
 namespace secureos {
 namespace {
 
-class JsonOutputTest : public ::testing::Test {
+class JsonOutputTest : public test::SuiteTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<test::Suite>> suite = test::Suite::Start();
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = std::move(*suite);
-  }
-
-  void TearDown() override {
-    if (suite_ == nullptr) return;
+  void BeforeStop() override {
     (void)Secctl({"svc", "stop", "j"});
     (void)Secctl({"ctr", "delete", "--force", "c"});
-    if (HasFailure()) std::cerr << suite_->Logs();
-    EXPECT_THAT(suite_->Stop(), ::testing::IsEmpty()) << "left behind";
   }
 
   const test::TempRoot& root() const { return suite_->root(); }
-  test::RunResult Secctl(std::vector<std::string> args) { return suite_->Secctl(args); }
-
-  std::unique_ptr<test::Suite> suite_;
 };
 
 // Each line of `out` is a JSON value; none is empty.

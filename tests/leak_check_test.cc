@@ -23,16 +23,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/raw_rpc.h"
-#include "tests/suite.h"
+#include "tests/suite_test.h"
 
 namespace secureos {
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kRssMeaningful = false;
-#else
-constexpr bool kRssMeaningful = true;
-#endif
 
 int OpenFds(pid_t pid) {
   int n = 0;
@@ -43,32 +37,25 @@ int OpenFds(pid_t pid) {
   return n;
 }
 
-int64_t RssKib(pid_t pid) {
-  for (absl::string_view line : absl::StrSplit(test::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
-    if (!absl::ConsumePrefix(&line, "VmRSS:")) continue;
-    int64_t kib = 0;
-    if (absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"), &kib)) return kib;
-  }
-  return -1;
-}
-
 struct Usage {
   int fds_min;
   int fds_max;
   int64_t rss_kib;
 };
 
-class LeakCheckTest : public ::testing::Test {
+class LeakCheckTest : public test::SuiteTest {
  protected:
-  void SetUp() override {
-    // Small event rings and alert store: refused calls publish events, which fire monitord's
-    // "denied call" rules, and a ring or store still filling up would look like a leak.
+  // Small event rings and alert store: refused calls publish events, which fire monitord's
+  // "denied call" rules, and a ring or store still filling up would look like a leak.
+  test::SuiteOptions Options() const override {
     test::SuiteOptions options;
     options.event_ring_capacity = 64;
     options.extra_config["monitord"] = "alerts_kept: 64";
-    absl::StatusOr<std::unique_ptr<test::Suite>> suite = test::Suite::Start(options);
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = std::move(*suite);
+    return options;
+  }
+
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(SuiteTest::SetUp());
     for (const char* daemon : test::kDaemons) {
       const google::protobuf::ServiceDescriptor* service = test::ServiceOf(daemon);
       for (int i = 0; i < service->method_count(); ++i) {
@@ -76,10 +63,6 @@ class LeakCheckTest : public ::testing::Test {
         if (!m->server_streaming() && !m->client_streaming()) calls_.push_back({daemon, m});
       }
     }
-  }
-  void TearDown() override {
-    if (HasFailure()) std::cerr << suite_->Logs();
-    EXPECT_THAT(suite_->Stop(), ::testing::IsEmpty()) << "left behind";
   }
 
   // `n` calls, round robin over every unary method of every daemon.
@@ -99,7 +82,7 @@ class LeakCheckTest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(100));
       for (const char* daemon : test::kDaemons) {
         const int fds = OpenFds(suite_->Pid(daemon));
-        auto [it, first] = out.emplace(daemon, Usage{fds, fds, RssKib(suite_->Pid(daemon))});
+        auto [it, first] = out.emplace(daemon, Usage{fds, fds, test::ResidentKib(suite_->Pid(daemon))});
         if (!first) {
           it->second.fds_min = std::min(it->second.fds_min, fds);
           it->second.fds_max = std::max(it->second.fds_max, fds);
@@ -109,7 +92,6 @@ class LeakCheckTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<test::Suite> suite_;
   std::vector<std::pair<std::string, const google::protobuf::MethodDescriptor*>> calls_;
   size_t next_ = 0;
 };
@@ -126,7 +108,7 @@ TEST_F(LeakCheckTest, TenThousandCallsLeaveDescriptorsAndMemoryFlat) {
     std::cerr << daemon << ": fds " << a.fds_min << "-" << a.fds_max << " -> " << b.fds_min << "-" << b.fds_max
               << ", rss " << a.rss_kib << " -> " << b.rss_kib << " KiB\n";
     EXPECT_LE(b.fds_min, a.fds_max) << daemon << " holds more descriptors after 10,000 calls";
-    if (kRssMeaningful) {
+    if (test::kResidentMemoryMeaningful) {
       EXPECT_LE(b.rss_kib - a.rss_kib, 2048) << daemon << "'s resident memory grew";
     }
   }

@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
 extern char** environ;
@@ -150,7 +151,8 @@ bool WaitForNoPath(const std::string& path, absl::Duration timeout) {
 
 namespace {
 
-constexpr char kOwnerFile[] = "/.owner";
+// Beside the root, not in it: tests list their roots' contents.
+constexpr char kOwnerSuffix[] = ".owner";
 
 // The start time of `pid` (field 22 of /proc/<pid>/stat), "" when it is gone: with the pid
 // it names one process for good, even after the pid is reused.
@@ -163,7 +165,7 @@ std::string StartTime(pid_t pid) {
 }
 
 bool OwnerAlive(const std::string& root) {
-  std::vector<std::string> owner = absl::StrSplit(ReadFileOrEmpty(root + kOwnerFile), ' ');
+  std::vector<std::string> owner = absl::StrSplit(ReadFileOrEmpty(root + kOwnerSuffix), ' ');
   pid_t pid = 0;
   if (owner.size() == 2 && absl::SimpleAtoi(owner[0], &pid)) return StartTime(pid) == owner[1];
   struct stat st;  // No owner yet: a root being made now, or one from before owners.
@@ -178,7 +180,10 @@ void SweepStaleRoots() {
   std::vector<std::string> stale;
   while (dirent* e = ::readdir(tmp)) {
     const std::string root = absl::StrCat("/tmp/", e->d_name);
-    if (absl::StartsWith(e->d_name, "secureos-test-") && !OwnerAlive(root)) stale.push_back(root);
+    if (absl::StartsWith(e->d_name, "secureos-test-") && !absl::EndsWith(e->d_name, kOwnerSuffix) &&
+        !OwnerAlive(root)) {
+      stale.push_back(root);
+    }
   }
   ::closedir(tmp);
   for (const std::string& root : stale) {
@@ -194,7 +199,7 @@ void SweepStaleRoots() {
       }
       ::closedir(proc);
     }
-    std::string cmd = "rm -rf '" + root + "'";
+    std::string cmd = "rm -rf '" + root + "' '" + root + kOwnerSuffix + "'";
     if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove stale %s\n", root.c_str());
   }
 }
@@ -208,11 +213,11 @@ TempRoot::TempRoot() {
   if (dir == nullptr) std::abort();
   path_ = dir;
   ::chmod(path_.c_str(), 0755);
-  WriteFileOrDie(path_ + kOwnerFile, absl::StrCat(::getpid(), " ", StartTime(::getpid())));
+  WriteFileOrDie(path_ + kOwnerSuffix, absl::StrCat(::getpid(), " ", StartTime(::getpid())));
 }
 
 TempRoot::~TempRoot() {
-  std::string cmd = "rm -rf '" + path_ + "'";
+  std::string cmd = "rm -rf '" + path_ + "' '" + path_ + kOwnerSuffix + "'";
   if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", path_.c_str());
 }
 
@@ -245,6 +250,15 @@ std::string ReadFileOrEmpty(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+int64_t ResidentKib(pid_t pid) {
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
+    if (!absl::ConsumePrefix(&line, "VmRSS:")) continue;
+    int64_t kib = 0;
+    if (absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"), &kib)) return kib;
+  }
+  return -1;
 }
 
 std::string Runfile(const std::string& rel) {

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -65,9 +66,9 @@ bool WaitForNoPath(const std::string& path, absl::Duration timeout);
 
 // A fresh directory under /tmp (short enough for socket paths), mode 0755 so that an
 // unprivileged uid can reach what the test puts there; removed by the destructor. It names
-// its owner (pid and start time, in .owner): a root whose owner is gone (a test killed at
-// its timeout runs no destructor) is removed by the next TempRoot, and the processes whose
-// command line names it (the daemons it started) are killed first.
+// its owner (pid and start time) in <root>.owner beside it: a root whose owner is gone (a
+// test killed at its timeout runs no destructor) is removed by the next TempRoot, and the
+// processes whose command line names it (the daemons it started) are killed first.
 class TempRoot {
  public:
   TempRoot();
@@ -94,6 +95,17 @@ std::string ReadFileOrEmpty(const std::string& path);
 // SIGKILLing what still runs there (a test that kills a daemon leaves its cgroups behind),
 // then <hierarchy>/<first component of rel> when it is empty.
 void RemoveCgroupEverywhere(const std::string& rel);
+
+// The resident memory of `pid` (VmRSS), KiB; -1 when it cannot be read.
+int64_t ResidentKib(pid_t pid);
+
+// Whether resident memory says anything about leaks in this build: AddressSanitizer keeps
+// freed memory in quarantine on purpose.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kResidentMemoryMeaningful = false;
+#else
+inline constexpr bool kResidentMemoryMeaningful = true;
+#endif
 
 // Absolute path of a runfile such as "capd/capd".
 std::string Runfile(const std::string& rel);

@@ -16,41 +16,24 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "monitord/audit/audit_chain.h"
-#include "monitord/audit/audit_log.h"
 #include "proto/common.pb.h"
 #include "proto/monitord.pb.h"
 #include "proto/svcd.pb.h"
-#include "tests/suite.h"
+#include "tests/suite_test.h"
 
 namespace secureos {
 namespace {
 
 using ::testing::HasSubstr;
 
-template <typename M>
-bool ParseJson(absl::string_view json, M* out) {
-  google::protobuf::util::JsonParseOptions o;
-  o.ignore_unknown_fields = true;
-  return google::protobuf::util::JsonStringToMessage(std::string(json), out, o).ok();
-}
+using test::ParseJson;
 
-class ScenariosTest : public ::testing::Test {
+class ScenariosTest : public test::SuiteTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<test::Suite>> suite = test::Suite::Start();
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = std::move(*suite);
-  }
-  void TearDown() override {
+  void BeforeStop() override {
     for (const std::string& s : services_) (void)Secctl({"svc", "stop", s});
-    if (HasFailure()) std::cerr << suite_->Logs();
-    EXPECT_THAT(suite_->Stop(), ::testing::IsEmpty()) << "left behind";
   }
-
-  test::RunResult Secctl(const std::vector<std::string>& args) { return suite_->Secctl(args); }
 
   // Adds and starts a service from its definition text.
   void StartService(const std::string& name, const std::string& definition) {
@@ -63,25 +46,12 @@ class ScenariosTest : public ::testing::Test {
     ASSERT_EQ(started.exit_code, 0) << started.err;
   }
 
-  // The alerts monitord recorded so far.
-  std::vector<monitord::v1::Alert> AuditedAlerts() {
-    std::vector<monitord::v1::Alert> out;
-    for (const std::string& file : monitord::AuditLog::Files(suite_->root() / "var/lib/monitord/audit")) {
-      for (absl::string_view line : absl::StrSplit(test::ReadFileOrEmpty(file), '\n', absl::SkipEmpty())) {
-        absl::StatusOr<monitord::RecordHeader> record = monitord::ParseRecordHeader(line);
-        monitord::v1::Alert alert;
-        if (record.ok() && record->type == "alert" && ParseJson(record->data, &alert)) out.push_back(alert);
-      }
-    }
-    return out;
-  }
-
   // Waits up to 20 s for an audited alert of `rule` that `match` accepts.
   std::optional<monitord::v1::Alert> WaitForAlert(const std::string& rule,
                                                   const std::function<bool(const monitord::v1::Alert&)>& match) {
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
     do {
-      for (const monitord::v1::Alert& a : AuditedAlerts()) {
+      for (const monitord::v1::Alert& a : test::AuditedAlerts(*suite_)) {
         if (a.rule() == rule && match(a)) return a;
       }
       absl::SleepFor(absl::Milliseconds(100));
@@ -89,19 +59,6 @@ class ScenariosTest : public ::testing::Test {
     return std::nullopt;
   }
 
-  // `daemon`'s events so far.
-  std::vector<common::v1::Event> Events(const std::string& daemon) {
-    std::vector<common::v1::Event> out;
-    test::RunResult r = Secctl({"--json", "events", daemon, "--from", "1"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
-      common::v1::SubscribeResponse record;
-      if (ParseJson(line, &record) && record.has_event()) out.push_back(record.event());
-    }
-    return out;
-  }
-
-  std::unique_ptr<test::Suite> suite_;
   std::vector<std::string> services_;
 };
 
@@ -128,7 +85,7 @@ TEST_F(ScenariosTest, AServiceAtEachLevelIsVerifiedOnItsRunningProcess) {
     EXPECT_EQ(status.verification().pid(), status.pid());
     ASSERT_EQ(Secctl({"svc", "stop", name}).exit_code, 0);
   }
-  for (const monitord::v1::Alert& a : AuditedAlerts()) EXPECT_NE(a.rule(), "verification mismatch") << a.output();
+  for (const monitord::v1::Alert& a : test::AuditedAlerts(*suite_)) EXPECT_NE(a.rule(), "verification mismatch") << a.output();
 }
 
 TEST_F(ScenariosTest, AContainersComplianceFindingBecomesAnAlertNamingIt) {
@@ -139,7 +96,7 @@ TEST_F(ScenariosTest, AContainersComplianceFindingBecomesAnAlertNamingIt) {
     return a.event().container().id() == "audited";
   });
   if (!alert.has_value()) {
-    for (const common::v1::Event& e : Events("containerd-lite")) std::cerr << e.ShortDebugString() << "\n";
+    for (const common::v1::Event& e : test::Events(*suite_, "containerd-lite")) std::cerr << e.ShortDebugString() << "\n";
   }
   ASSERT_TRUE(alert.has_value()) << "no compliance alert for container audited";
   EXPECT_EQ(alert->event().kind(), common::v1::EVENT_KIND_COMPLIANCE_FINDING);
@@ -155,14 +112,14 @@ TEST_F(ScenariosTest, AViolationAfterUsingAGrantIsOneAlertOverOneTraceId) {
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
 
   std::string trace;
-  for (const common::v1::Event& e : Events("capd")) {
+  for (const common::v1::Event& e : test::Events(*suite_, "capd")) {
     if (e.kind() == common::v1::EVENT_KIND_CAPABILITY_AUTHORIZED && e.principal().id() == "sandbox:web") {
       trace = e.trace_id();
     }
   }
   ASSERT_FALSE(trace.empty()) << "capd published no authorization for sandbox:web";
   bool violation = false;
-  for (const common::v1::Event& e : Events("sandboxd")) {
+  for (const common::v1::Event& e : test::Events(*suite_, "sandboxd")) {
     violation = violation || (e.kind() == common::v1::EVENT_KIND_SECCOMP_VIOLATION && e.trace_id() == trace &&
                               e.workload().syscall() == "mount");
   }
