@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/unix_channel.h"
 #include "proto/monitord.grpc.pb.h"
 
 namespace secureos::capd {
@@ -16,7 +17,7 @@ class MonitordAuditGate : public AuditGate {
     // A channel per question: one that failed while monitord was away would wait out its
     // reconnect backoff, refusing grants for longer than monitord was gone.
     auto stub = monitord::v1::Monitord::NewStub(
-        grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
+        UnixChannel(socket_));
     monitord::v1::ReadyRequest request;
     request.set_source("capd");
     monitord::v1::ReadyResponse response;

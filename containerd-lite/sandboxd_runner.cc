@@ -9,6 +9,7 @@
 #include "common/status.h"
 #include "common/run_followers.h"
 #include "common/sandboxd_outcome.h"
+#include "common/unix_channel.h"
 #include "containerd-lite/workload_runner.h"
 #include "proto/sandboxd.grpc.pb.h"
 
@@ -23,7 +24,7 @@ class SandboxdRunner : public WorkloadRunner {
  public:
   explicit SandboxdRunner(const std::string& socket)
       : stub_(sbx::Sandboxd::NewStub(
-            grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()))) {}
+            UnixChannel(socket))) {}
 
   absl::StatusOr<sbx::WorkloadInfo> Create(const sbx::CreateRequest& request) override {
     return Call<sbx::WorkloadInfo>(&sbx::Sandboxd::Stub::Create, request);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/unix_channel.h"
 #include "proto/capd.grpc.pb.h"
 #include "proto/containerd_lite.grpc.pb.h"
 #include "proto/monitord.grpc.pb.h"
@@ -17,15 +18,6 @@ namespace {
 
 constexpr absl::Duration kRetry = absl::Milliseconds(100);
 
-// A channel that reconnects within a second of its daemon coming back.
-std::shared_ptr<grpc::Channel> FastReconnectChannel(const std::string& socket) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-  return grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args);
-}
-
 template <typename Service>
 class ServiceStream : public SourceSubscriber::Stream {
  public:
@@ -35,7 +27,7 @@ class ServiceStream : public SourceSubscriber::Stream {
                          const std::function<bool(const common::v1::SubscribeResponse&)>& on_record) override {
     // A channel of its own for every attempt: one that failed while the daemon was away
     // would wait out its reconnect backoff first.
-    std::unique_ptr<typename Service::Stub> stub = Service::NewStub(FastReconnectChannel(socket_));
+    std::unique_ptr<typename Service::Stub> stub = Service::NewStub(UnixChannel(socket_));
     grpc::ClientContext ctx;
     ctx.set_wait_for_ready(false);
     {

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "common/unix_channel.h"
 #include "proto/capd.grpc.pb.h"
 
 namespace secureos::sandboxd {
@@ -14,7 +15,7 @@ class CapdAuthorizer : public CapabilityAuthorizer {
  public:
   explicit CapdAuthorizer(const std::string& socket)
       : stub_(capd::v1::Capd::NewStub(
-            grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()))) {}
+            UnixChannel(socket))) {}
 
   absl::Status Authorize(const std::string& principal, const std::string& capabilities,
                          const std::string& trace_id) override {

@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/unix_channel.h"
 #include "proto/capd.grpc.pb.h"
 #include "svcd/launcher.h"
 #include "common/run_followers.h"
@@ -39,7 +40,7 @@ RunOutcome OutcomeOf(const capd::v1::Exited& e) {
 class CapdLauncher : public Launcher {
  public:
   explicit CapdLauncher(const std::string& socket)
-      : stub_(Capd::NewStub(grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()))) {}
+      : stub_(Capd::NewStub(UnixChannel(socket))) {}
 
   absl::StatusOr<RunHandle> Launch(const LaunchRequest& request, OnExit on_exit) override {
     auto ctx = std::make_unique<grpc::ClientContext>();

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/status.h"
+#include "common/unix_channel.h"
 #include "proto/sandboxd.grpc.pb.h"
 #include "svcd/launcher.h"
 #include "common/run_followers.h"
@@ -20,7 +21,7 @@ constexpr absl::Duration kCallTimeout = absl::Seconds(15);
 class SandboxdLauncher : public Launcher {
  public:
   explicit SandboxdLauncher(const std::string& socket)
-      : stub_(Sandboxd::NewStub(grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()))) {}
+      : stub_(Sandboxd::NewStub(UnixChannel(socket))) {}
 
   absl::StatusOr<RunHandle> Launch(const LaunchRequest& request, OnExit on_exit) override {
     sandboxd::v1::WorkloadInfo created;

@@ -44,6 +44,7 @@
 #include "common/fd.h"
 #include "common/grpc_status.h"
 #include "common/status.h"
+#include "common/unix_channel.h"
 #include "google/protobuf/util/time_util.h"
 #include "proto/capd.grpc.pb.h"
 
@@ -459,7 +460,7 @@ class HostInspector : public ProcessInspector {
  public:
   explicit HostInspector(const std::string& capd_socket)
       : stub_(capd::v1::Capd::NewStub(
-            grpc::CreateChannel("unix:" + capd_socket, grpc::InsecureChannelCredentials()))) {}
+            UnixChannel(capd_socket))) {}
 
   absl::StatusOr<capd::v1::ProcessCapabilities> Capabilities(pid_t pid) override {
     grpc::ClientContext ctx;
