@@ -615,6 +615,7 @@ absl::StatusOr<v1::CheckResponse> ContainerManager::Check(const v1::CheckRequest
 
 absl::Status ContainerManager::Run(const v1::RunRequest& request, const Requester& requester,
                                    const OnRunEvent& on_event, const std::function<bool()>& cancelled) {
+  if (!request.has_create()) return absl::InvalidArgumentError("create: required: the container's id and bundle");
   SECUREOS_ASSIGN_OR_RETURN(v1::ContainerState created, CreateInternal(request.create(), requester, true));
   const std::string id = created.id();
   absl::Cleanup remove = [&] {
@@ -649,6 +650,9 @@ absl::Status ContainerManager::Run(const v1::RunRequest& request, const Requeste
 
 absl::Status ContainerManager::Exec(const v1::ExecRequest& request, const Requester& requester,
                                     const OnRunEvent& on_event, const std::function<bool()>& cancelled) {
+  // What the request lacks is said before whether the container exists.
+  if (request.id().empty()) return absl::InvalidArgumentError("id: required");
+  if (request.args().empty()) return absl::InvalidArgumentError("args: required: the program and its arguments");
   SECUREOS_ASSIGN_OR_RETURN(v1::ContainerState state, State(request.id()));
   if (state.status() != v1::CONTAINER_STATUS_RUNNING) {
     return absl::FailedPreconditionError(absl::StrCat("cannot exec in container ", Quote(request.id()),

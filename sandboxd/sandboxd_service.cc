@@ -120,6 +120,7 @@ grpc::Status SandboxdService::StartAndStream(grpc::ServerContext* ctx, const std
 grpc::Status SandboxdService::Run(grpc::ServerContext* ctx, const v1::RunRequest* request,
                                   grpc::ServerWriter<v1::RunEvent>* writer) {
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  if (!request->has_spec()) return ToGrpcStatus(absl::InvalidArgumentError("spec: required: the workload"));
   const OutputRequest output = Output(*request, v1::OUTPUT_MODE_STREAM);
   SECUREOS_ASSIGN_OR_RETURN_GRPC(
       std::string id, Admit(request->spec(), BuildWorkloadPlan(request->spec(), output, Context(), true),
@@ -131,6 +132,9 @@ grpc::Status SandboxdService::Exec(grpc::ServerContext* ctx, const v1::ExecReque
                                    grpc::ServerWriter<v1::RunEvent>* writer) {
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
   if (request->id().empty()) return ToGrpcStatus(absl::InvalidArgumentError("id: required"));
+  if (request->argv().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError("argv: required: at least the program to run"));
+  }
   SECUREOS_ASSIGN_OR_RETURN_GRPC(v1::WorkloadInfo target, workloads_->Status(request->id()));
   if (target.state() != v1::WORKLOAD_STATE_RUNNING) {
     return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat("workload ", request->id(), " is not running")));
@@ -146,6 +150,7 @@ grpc::Status SandboxdService::Exec(grpc::ServerContext* ctx, const v1::ExecReque
 grpc::Status SandboxdService::Create(grpc::ServerContext* ctx, const v1::CreateRequest* request,
                                      v1::WorkloadInfo* response) {
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
+  if (!request->has_spec()) return ToGrpcStatus(absl::InvalidArgumentError("spec: required: the workload"));
   const OutputRequest output = Output(*request, v1::OUTPUT_MODE_NULL);
   SECUREOS_ASSIGN_OR_RETURN_GRPC(
       std::string id, Admit(request->spec(), BuildWorkloadPlan(request->spec(), output, Context(), false),

@@ -318,9 +318,11 @@ absl::StatusOr<v1::ServiceStatus> ServiceManager::Add(const v1::ServiceDefinitio
 absl::StatusOr<v1::ServiceStatus> ServiceManager::Update(const v1::ServiceDefinition& def) {
   {
     absl::MutexLock lock(&mu_);
+    // The definition is checked first: a bad one is INVALID_ARGUMENT whether or not the
+    // service exists.
+    SECUREOS_ASSIGN_OR_RETURN(ServiceSpec spec, Compile(def, true));
     auto it = units_.find(def.name());
     if (it == units_.end()) return absl::NotFoundError(absl::StrCat("name: no service \"", def.name(), "\""));
-    SECUREOS_ASSIGN_OR_RETURN(ServiceSpec spec, Compile(def, true));
     std::string text;
     google::protobuf::TextFormat::PrintToString(def, &text);
     SECUREOS_RETURN_IF_ERROR(WriteFileAtomically(DefinitionPath(def.name()), text, 0644));

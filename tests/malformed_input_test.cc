@@ -7,7 +7,13 @@
 // success: never UNKNOWN, UNIMPLEMENTED or DATA_LOSS, INTERNAL only where gRPC itself cannot
 // parse the bytes, and an INVALID_ARGUMENT names a field of the request. After every call
 // the daemon still answers Health, and what the suite holds (grants, workloads, containers,
-// services) is what it held before. (monitord may well record violations: it watches.) Needs root (tagged local).
+// services) is what it held before. (monitord may well record violations: it watches.)
+//
+// Then each required field omitted: which fields are required is read from the protos' own
+// comments (a sentence starting "Required", //proto:wire_descriptor_set); every request type
+// with one has a valid request below, and each required field, top-level or inside a message
+// the valid request holds, is cleared in turn. Each such call must be INVALID_ARGUMENT naming
+// that field, and change nothing. Needs root (tagged local).
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -19,13 +25,18 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "tests/process.h"
 #include "tests/raw_rpc.h"
 #include "tests/suite_test.h"
 
@@ -137,6 +148,136 @@ std::vector<Case> CasesFor(const MethodDescriptor& method) {
   return cases;
 }
 
+// The wire as the protos declare it, comments included (//proto:wire_descriptor_set).
+class Wire {
+ public:
+  bool Load(const std::string& path) {
+    google::protobuf::FileDescriptorSet set;
+    if (!set.ParseFromString(test::ReadFileOrEmpty(path))) return false;
+    for (const auto& file : set.file()) {
+      if (pool_.BuildFile(file) == nullptr) return false;
+    }
+    return true;
+  }
+  const Descriptor* Find(const std::string& full_name) const { return pool_.FindMessageTypeByName(full_name); }
+  // A fresh message of `d` (a type of this wire).
+  std::unique_ptr<Message> New(const Descriptor* d) { return std::unique_ptr<Message>(factory_.GetPrototype(d)->New()); }
+
+  // Whether the field's comment declares it required: a sentence that starts "Required".
+  static bool Required(const FieldDescriptor* f) {
+    google::protobuf::SourceLocation loc;
+    if (!f->GetSourceLocation(&loc)) return false;
+    std::string c = absl::StrReplaceAll(loc.leading_comments, {{"\n", " "}});
+    absl::RemoveExtraAsciiWhitespace(&c);
+    return absl::StartsWith(c, "Required") || absl::StrContains(c, ". Required");
+  }
+
+ private:
+  google::protobuf::DescriptorPool pool_;
+  google::protobuf::DynamicMessageFactory factory_;
+};
+
+// A sandbox spec with every kind of nested required field: id maps, mounts, a bridge.
+constexpr char kSandboxSpec[] = R"pb(
+  spec {
+    name: "omit"
+    argv: "/bin/true"
+    namespaces { mount: true pid: true net: true user: true }
+    uid_map { inside: 0 outside: 65534 count: 1 }
+    gid_map { inside: 0 outside: 65534 count: 1 }
+    filesystem {
+      root: ROOT_TMPFS
+      entries { kind: MOUNT_KIND_RO_BIND target: "/bin" source: "/bin" }
+      entries { kind: MOUNT_KIND_TMPFS target: "/tmp" size: "1m" }
+    }
+    network: NETWORK_MODE_BRIDGE
+    bridge { name: "somit0" address: "10.250.0.2/24" gateway: "10.250.0.1" }
+  }
+)pb";
+
+// A service definition with every required field.
+constexpr char kServiceDefinition[] = R"pb(
+  definition { name: "omit" argv: "/bin/sleep" argv: "100" user: "nobody" level: 2 }
+)pb";
+
+// A valid request of each request type that has a required field: every required field set
+// (the references need not exist: an omitted field is refused before anything is looked up).
+const std::map<std::string, std::string>& ValidRequests() {
+  static const auto* valid = new std::map<std::string, std::string>{
+      {"secureos.capd.v1.GetProcessCapabilitiesRequest", "pid: 1"},
+      {"secureos.capd.v1.GrantRequest", "principal: 'uid:4242' capabilities: 'cap_kill' ttl_seconds: 60"},
+      {"secureos.capd.v1.RevokeRequest", "principal: 'uid:4242'"},
+      {"secureos.capd.v1.AuthorizeRequest", "principal: 'sandbox:web' capabilities: 'cap_kill'"},
+      {"secureos.capd.v1.SpawnRequest",
+       "principal: 'uid:65534' argv: '/bin/true' uid: 65534 gid: 65534 capabilities: 'cap_kill'"},
+      {"secureos.capd.v1.SignalRequest", "id: 's-1' signal: 15"},
+      {"secureos.capd.v1.WatchRequest", "id: 's-1'"},
+      {"secureos.sandboxd.v1.RunRequest", kSandboxSpec},
+      {"secureos.sandboxd.v1.CreateRequest", kSandboxSpec},
+      {"secureos.sandboxd.v1.WorkloadRef", "id: 'w-1'"},
+      {"secureos.sandboxd.v1.KillRequest", "id: 'w-1' signal: 15"},
+      {"secureos.sandboxd.v1.ExecRequest", "id: 'w-1' argv: '/bin/true'"},
+      {"secureos.containerd_lite.v1.CreateRequest", "id: 'x' bundle: '/nonexistent'"},
+      {"secureos.containerd_lite.v1.ContainerRef", "id: 'x'"},
+      {"secureos.containerd_lite.v1.KillRequest", "id: 'x' signal: 15"},
+      {"secureos.containerd_lite.v1.DeleteRequest", "id: 'x'"},
+      {"secureos.containerd_lite.v1.RunRequest", "create { id: 'x' bundle: '/nonexistent' }"},
+      {"secureos.containerd_lite.v1.ExecRequest", "id: 'x' args: '/bin/true'"},
+      {"secureos.containerd_lite.v1.StatsRequest", "id: 'x' once: true"},
+      {"secureos.containerd_lite.v1.CheckRequest", "bundle: '/nonexistent'"},
+      {"secureos.svcd.v1.AddServiceRequest", kServiceDefinition},
+      {"secureos.svcd.v1.UpdateServiceRequest", kServiceDefinition},
+      {"secureos.svcd.v1.ServiceRef", "name: 'x'"},
+      {"secureos.svcd.v1.RemoveServiceRequest", "name: 'x'"},
+      {"secureos.svcd.v1.LogsRequest", "name: 'x'"},
+  };
+  return *valid;
+}
+
+// One request with one required field cleared.
+struct Omission {
+  std::string path;  // "spec.uid_map.count"
+  const FieldDescriptor* field;
+  std::string bytes;
+};
+
+// The message at `path` inside `m` (the first element of a repeated field).
+Message* At(Message* m, const std::vector<const FieldDescriptor*>& path) {
+  for (const FieldDescriptor* f : path) {
+    m = f->is_repeated() ? m->GetReflection()->MutableRepeatedMessage(m, f, 0) : m->GetReflection()->MutableMessage(m, f);
+  }
+  return m;
+}
+
+// Every required field set in `msg` (found at `path` in `root`) and in the messages it
+// holds, each cleared in a copy of `root`. A required field the valid request lacks is a
+// failure of the table.
+void Omissions(const Message& root, const std::vector<const FieldDescriptor*>& path, const Message& msg,
+               std::vector<Omission>* out) {
+  const Reflection* r = msg.GetReflection();
+  const Descriptor* d = msg.GetDescriptor();
+  std::string prefix;
+  for (const FieldDescriptor* f : path) absl::StrAppend(&prefix, f->name(), ".");
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    const bool set = f->is_repeated() ? r->FieldSize(msg, f) > 0 : r->HasField(msg, f);
+    if (Wire::Required(f)) {
+      EXPECT_TRUE(set) << "the valid " << root.GetDescriptor()->full_name() << " lacks required " << prefix << f->name();
+      if (!set) continue;
+      std::unique_ptr<Message> copy(root.New());
+      copy->CopyFrom(root);
+      Message* target = At(copy.get(), path);
+      target->GetReflection()->ClearField(target, f);
+      out->push_back({prefix + f->name(), f, copy->SerializeAsString()});
+    }
+    if (set && f->message_type() != nullptr) {
+      std::vector<const FieldDescriptor*> deeper = path;
+      deeper.push_back(f);
+      Omissions(root, deeper, f->is_repeated() ? r->GetRepeatedMessage(msg, f, 0) : r->GetMessage(msg, f), out);
+    }
+  }
+}
+
 class MalformedInputTest : public test::SuiteTest {
  protected:
   void SetUp() override {
@@ -213,6 +354,47 @@ TEST_F(MalformedInputTest, EveryRpcRefusesBadInputClearlyAndKeepsServing) {
   std::cerr << "violations monitord recorded:\n" << suite_->Secctl({"monitor", "violations"}).out;
   EXPECT_GT(calls, 250);
   EXPECT_EQ(Holdings(), before) << "malformed calls changed what the suite holds";
+}
+
+TEST_F(MalformedInputTest, EachRequiredFieldOmittedIsRefusedByName) {
+  Wire wire;
+  ASSERT_TRUE(wire.Load("proto/wire.pb")) << "cannot read the wire's descriptor set";
+  const std::string before = Holdings();
+  int calls = 0;
+  for (const char* daemon : test::kDaemons) {
+    const google::protobuf::ServiceDescriptor* service = test::ServiceOf(daemon);
+    ASSERT_NE(service, nullptr);
+    for (int i = 0; i < service->method_count(); ++i) {
+      const MethodDescriptor& method = *service->method(i);
+      const Descriptor* type = wire.Find(method.input_type()->full_name());
+      ASSERT_NE(type, nullptr) << method.input_type()->full_name();
+      bool has_required = false;
+      for (int f = 0; f < type->field_count(); ++f) has_required = has_required || Wire::Required(type->field(f));
+      auto valid = ValidRequests().find(type->full_name());
+      if (!has_required) continue;
+      ASSERT_NE(valid, ValidRequests().end()) << "no valid request for " << type->full_name() << " (" << daemon << "."
+                                              << method.name() << "), whose comments declare required fields";
+      std::unique_ptr<Message> request = wire.New(type);
+      ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(valid->second, request.get())) << valid->first;
+      std::vector<Omission> omissions;
+      Omissions(*request, {}, *request, &omissions);
+      for (const Omission& o : omissions) {
+        ++calls;
+        const std::string what = absl::StrCat(daemon, ".", method.name(), " without ", o.path);
+        const absl::Duration timeout = method.server_streaming() ? absl::Milliseconds(500) : absl::Seconds(5);
+        test::RawReply reply = test::CallRaw(suite_->Socket(daemon), method, o.bytes, timeout);
+        EXPECT_EQ(reply.code, grpc::StatusCode::INVALID_ARGUMENT) << what << ": " << test::CodeName(reply.code) << " "
+                                                                 << reply.message;
+        EXPECT_TRUE(absl::StrContains(reply.message, o.field->name()) ||
+                    absl::StrContains(reply.message, o.field->json_name()))
+            << what << ": the error names another field: " << reply.message;
+        ASSERT_TRUE(suite_->Healthy(daemon, absl::Seconds(5))) << daemon << " stopped answering after " << what;
+      }
+    }
+  }
+  std::cerr << calls << " calls, each without one required field\n";
+  EXPECT_GT(calls, 40);
+  EXPECT_EQ(Holdings(), before) << "a call without a required field changed what the suite holds";
 }
 
 }  // namespace
