@@ -14,7 +14,10 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bench/bench_table.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/atomic_file.h"
@@ -22,6 +25,9 @@
 #include "common/status.h"
 
 extern char** environ;
+
+ABSL_FLAG(std::string, results, "",
+          "Append every measured case to this file, for bench_table (tools/bench sets it).");
 
 namespace secureos::bench {
 namespace {
@@ -67,6 +73,26 @@ double Pct(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
+}
+
+absl::Status Record(const Result& result) {
+  const std::string path = absl::GetFlag(FLAGS_results);
+  if (path.empty()) return absl::OkStatus();
+  if (result.samples.empty()) return absl::InvalidArgumentError(absl::StrCat("samples: none for ", result.name));
+  Row row;
+  row.group = result.group;
+  row.label = result.label;
+  row.name = result.name;
+  row.unit = result.unit;
+  row.role = result.role == Role::kOurs ? "ours" : result.role == Role::kPeer ? "peer" : "floor";
+  row.n = static_cast<int>(result.samples.size());
+  row.median = Pct(result.samples, 0.5);
+  row.p10 = Pct(result.samples, 0.1);
+  row.p90 = Pct(result.samples, 0.9);
+  SECUREOS_ASSIGN_OR_RETURN(std::string line, FormatRow(row));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd.valid()) return ErrnoToStatus(errno, "open --results " + path);
+  return WriteAll(fd.get(), line);
 }
 
 std::string Runfile(const std::string& rel) {
@@ -142,6 +168,13 @@ absl::Status Suite::Prepare(const std::map<std::string, std::string>& configs) {
 
 std::string Suite::Socket(const std::string& daemon) const {
   return absl::StrCat(root_, "/run/secureos/", daemon, ".sock");
+}
+
+pid_t Suite::Pid(const std::string& daemon) const {
+  for (const auto& [name, pid] : daemons_) {
+    if (name == daemon) return pid;
+  }
+  return -1;
 }
 
 std::string Suite::Log(const std::string& daemon) const {

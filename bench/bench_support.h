@@ -18,6 +18,25 @@ namespace secureos::bench {
 // The p-quantile (0..1) of `v`, nearest rank.
 double Pct(std::vector<double> v, double p);
 
+// What a case is to the combined table that tools/bench prints (bench/bench_table.h).
+enum class Role { kOurs, kPeer, kFloor };
+
+// One measured case. Cases of one `group` are compared: each of ours with each peer and
+// floor of the group, by median.
+struct Result {
+  std::string group;  // "sandbox start-to-exit"
+  std::string label;  // Short, for ratios: "bwrap".
+  std::string name;   // What exactly ran: "bwrap --unshare-all, tmpfs root, --seccomp".
+  std::string unit;   // "ms", "us", "MiB", "fds", "events/s", ...
+  Role role = Role::kOurs;
+  std::vector<double> samples;
+};
+
+// Appends `result` to the file that --results names (nothing when the flag is empty), as
+// one line of bench_table's format. INVALID_ARGUMENT for a result without samples or with
+// a tab or newline in a text field.
+absl::Status Record(const Result& result);
+
 // A runfile's absolute path (bazel run's working directory is the runfiles root).
 std::string Runfile(const std::string& rel);
 
@@ -56,6 +75,8 @@ class Suite {
   const std::string& root() const { return root_; }
   std::string Socket(const std::string& daemon) const;
   std::string Log(const std::string& daemon) const;
+  // The daemon's pid, or -1 when it is not running.
+  pid_t Pid(const std::string& daemon) const;
 
  private:
   Suite() = default;

@@ -22,6 +22,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/time/clock.h"
+#include "bench/bench_support.h"
 #include "proto/capd.grpc.pb.h"
 
 ABSL_FLAG(int, rounds, 500, "Measured iterations of each case (after 50 warm-up ones).");
@@ -32,10 +33,7 @@ namespace {
 
 using secureos::capd::v1::Capd;
 
-double Pct(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * (v.size() - 1))];
-}
+using secureos::bench::Pct;
 
 double TimeUs(const std::function<void()>& fn) {
   const absl::Time t = absl::Now();
@@ -134,17 +132,18 @@ int main(int argc, char** argv) {
   };
 
   struct Case {
+    const char* label;  // For ratios.
     const char* name;
     std::function<void()> fn;
     int floor;  // Index of the case it is compared with; its own index for a floor.
     std::vector<double> us;
   };
   std::vector<Case> cases = {
-      {"Health (empty call, same socket)", health, 0, {}},
-      {"GetProcessCapabilities of a spawned service (1 thread, 1 capability)", query_service, 0, {}},
-      {"GetProcessCapabilities of capd itself (12 threads, 38 capabilities in 3 sets)", query, 0, {}},
-      {"fork+exec+wait /bin/true", fork_exec, 3, {}},
-      {"capd Spawn /bin/true to exited", capd_spawn, 3, {}}};
+      {"Health", "Health (empty call, same socket)", health, 0, {}},
+      {"query, service", "GetProcessCapabilities of a spawned service (1 thread, 1 capability)", query_service, 0, {}},
+      {"query, capd", "GetProcessCapabilities of capd itself (12 threads, 38 capabilities in 3 sets)", query, 0, {}},
+      {"fork+exec", "fork+exec+wait /bin/true", fork_exec, 3, {}},
+      {"capd Spawn", "capd Spawn /bin/true to exited", capd_spawn, 3, {}}};
   for (int i = 0; i < 50; ++i) {
     for (auto& c : cases) c.fn();
   }
@@ -158,13 +157,17 @@ int main(int argc, char** argv) {
   if (run_on_tmpfs) umount2(run.c_str(), MNT_DETACH);
   if (std::system(("rm -rf " + root).c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", root.c_str());
 
-  std::printf("| case | p50 us | p99 us | p50 ratio |\n|---|---|---|---|\n");
+  std::printf("| case | median us | p10 us | p90 us | median ratio |\n|---|---:|---:|---:|---:|\n");
   for (size_t i = 0; i < cases.size(); ++i) {
     const bool floor = cases[i].floor == static_cast<int>(i);
     const double base = Pct(cases[cases[i].floor].us, 0.5);
-    std::printf("| %s | %.0f | %.0f | %s |\n", cases[i].name, Pct(cases[i].us, 0.5),
-                Pct(cases[i].us, 0.99),
-                floor ? "1.00x (floor)" : (std::to_string(Pct(cases[i].us, 0.5) / base).substr(0, 4) + "x").c_str());
+    std::printf("| %s | %.0f | %.0f | %.0f | %.2fx%s |\n", cases[i].name, Pct(cases[i].us, 0.5), Pct(cases[i].us, 0.1),
+                Pct(cases[i].us, 0.9), Pct(cases[i].us, 0.5) / base, floor ? " (floor)" : "");
+    const absl::Status recorded = secureos::bench::Record(
+        {cases[i].floor == 0 ? "capd query over the socket" : "capd Spawn of /bin/true, request to exited",
+         cases[i].label, cases[i].name, "us",
+         floor ? secureos::bench::Role::kFloor : secureos::bench::Role::kOurs, cases[i].us});
+    Check(recorded.ok(), "record the results");
   }
   std::printf("\n%d rounds, interleaved, after 50 warm-up rounds. Spawn runs /bin/true as uid "
               "65534 under a grant, with every capability step applied; capd's runtime "

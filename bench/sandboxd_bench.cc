@@ -5,12 +5,15 @@
 //   sandboxd Run, ROOT_TMPFS view         the same, with bwrap's filesystem view
 //   secctl sandbox run -- /bin/true       the shipped static CLI: wall time of the process
 //   bwrap --unshare-all ... --seccomp FD  Debian's bubblewrap, a libseccomp allowlist
+//   firejail --noprofile --seccomp ...    Debian's firejail: its own namespaces, private
+//                                         /tmp, /dev and home, no network, its default
+//                                         seccomp blocklist, every capability dropped
 //   unshare --user --map-root-user ...    util-linux, namespaces only
 //   posix_spawn + waitpid of /bin/true    the floor
 // Needs root, cgroups and namespaces. Starts its own sandboxd on a temporary root (with a
 // tmpfs on <root>/run, as deployed) and a cgroup parent of its own; stops it, and removes
 // the root and that cgroup parent from every hierarchy, also when a case fails.
-// Every run starts after a pause (kSettle), as an isolated start would. Prints p50/p99 and
+// Every run starts after a pause (kSettle), as an isolated start would. Prints median, p10, p90 and
 // the ratio to bwrap as a markdown table.
 // Run: bazel run -c opt //bench:sandboxd_bench [-- --rounds N]
 #include <errno.h>
@@ -72,6 +75,7 @@ constexpr int kWarmUp = 20;
 constexpr absl::Duration kSettle = absl::Milliseconds(50);
 constexpr char kBwrap[] = "/usr/bin/bwrap";
 constexpr char kUnshare[] = "/usr/bin/unshare";
+constexpr char kFirejail[] = "/usr/bin/firejail";
 constexpr char kTrue[] = "/bin/true";
 // The descriptor number bwrap reads its seccomp program from (--seccomp 3).
 constexpr int kBwrapSeccompFd = 3;
@@ -342,24 +346,21 @@ absl::StatusOr<UniqueFd> BwrapSeccompProgram() {
 }
 
 struct Case {
+  std::string label;  // For ratios.
   std::string name;
+  bench::Role role = bench::Role::kOurs;
   std::function<absl::StatusOr<double>()> once;  // Empty: not run; `missing` says why.
   std::string missing;
   std::vector<double> ms;
 };
 
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * (v.size() - 1))];
-}
-
-std::string Runfile(const std::string& rel) {
-  char buf[PATH_MAX];
-  return ::realpath(rel.c_str(), buf) != nullptr ? buf : rel;
+Case MakeCase(std::string label, std::string name, bench::Role role,
+              std::function<absl::StatusOr<double>()> once = nullptr) {
+  return Case{std::move(label), std::move(name), role, std::move(once), "", {}};
 }
 
 Case BwrapCase(int seccomp_fd) {
-  Case c{"bwrap --unshare-all, tmpfs root, --seccomp allowlist", {}, {}, {}};
+  Case c = MakeCase("bwrap", "bwrap --unshare-all, tmpfs root, --seccomp allowlist", bench::Role::kPeer);
   if (::access(kBwrap, X_OK) != 0) {
     c.missing = "not installed (apt-get install bubblewrap, or tools/deps)";
     return c;
@@ -378,31 +379,48 @@ Case BwrapCase(int seccomp_fd) {
   return c;
 }
 
+Case FirejailCase() {
+  Case c = MakeCase("firejail",
+                    "firejail --noprofile, private /tmp /dev home, no network, IPC ns, seccomp, caps dropped",
+                    bench::Role::kPeer);
+  if (::access(kFirejail, X_OK) != 0) {
+    c.missing = "not installed (apt-get install firejail, or tools/bench)";
+    return c;
+  }
+  const Command cmd{{kFirejail, "--quiet", "--noprofile", "--net=none", "--ipc-namespace", "--private",
+                     "--private-dev", "--private-tmp", "--seccomp", "--caps.drop=all", "--nonewprivs", kTrue}};
+  c.once = [cmd] { return TimeCommandMs(cmd); };
+  return c;
+}
+
 std::vector<Case> Cases(const SandboxdUnderTest& sandboxd, int bwrap_seccomp_fd) {
   v1::Sandboxd::Stub* stub = sandboxd.stub();
   const Command secctl{
-      {Runfile("cli/secctl"), "--root", sandboxd.root(), "sandbox", "run", "--", kTrue}};
+      {bench::Runfile("cli/secctl"), "--root", sandboxd.root(), "sandbox", "run", "--", kTrue}};
   const Command unshare{{kUnshare, "--user", "--map-root-user", "--mount", "--pid", "--fork",
                          "--net", "--uts", "--ipc", kTrue}};
   const Command floor{{kTrue}};
+  using bench::Role;
   std::vector<Case> cases;
-  cases.push_back({"sandboxd Run, default preset (host / ro, private /tmp, all namespaces, "
-                   "seccomp default)",
-                   [stub, r = DefaultRun()] { return TimeRunMs(stub, r); }, {}, {}});
-  cases.push_back({"sandboxd Run, default preset, right after another Run (no RCU grace period)",
-                   [stub, r = DefaultRun()]() -> absl::StatusOr<double> {
-                     SECUREOS_RETURN_IF_ERROR(TimeRunMs(stub, r).status());
-                     return TimeRunMs(stub, r);
-                   }, {}, {}});
-  cases.push_back({"sandboxd Run, ROOT_TMPFS view as bwrap's (default preset otherwise)",
-                   [stub, r = TmpfsRootRun()] { return TimeRunMs(stub, r); }, {}, {}});
-  cases.push_back({"secctl sandbox run -- /bin/true (static, own connection, default preset)",
-                   [secctl] { return TimeCommandMs(secctl); }, {}, {}});
+  cases.push_back(MakeCase("sandboxd Run",
+                           "sandboxd Run, default preset (host / ro, private /tmp, all namespaces, seccomp default)",
+                           Role::kOurs, [stub, r = DefaultRun()] { return TimeRunMs(stub, r); }));
+  cases.push_back(MakeCase("sandboxd Run, warm",
+                           "sandboxd Run, default preset, right after another Run (no RCU grace period)", Role::kOurs,
+                           [stub, r = DefaultRun()]() -> absl::StatusOr<double> {
+                             SECUREOS_RETURN_IF_ERROR(TimeRunMs(stub, r).status());
+                             return TimeRunMs(stub, r);
+                           }));
+  cases.push_back(MakeCase("sandboxd Run, tmpfs root", "sandboxd Run, ROOT_TMPFS view as bwrap's (default preset otherwise)",
+                           Role::kOurs, [stub, r = TmpfsRootRun()] { return TimeRunMs(stub, r); }));
+  cases.push_back(MakeCase("secctl", "secctl sandbox run -- /bin/true (static, own connection, default preset)",
+                           Role::kOurs, [secctl] { return TimeCommandMs(secctl); }));
   cases.push_back(BwrapCase(bwrap_seccomp_fd));
-  cases.push_back({"unshare --user --map-root-user --mount --pid --fork --net --uts --ipc",
-                   [unshare] { return TimeCommandMs(unshare); }, {}, {}});
-  cases.push_back({"fork+exec+wait /bin/true (floor)",
-                   [floor] { return TimeCommandMs(floor); }, {}, {}});
+  cases.push_back(FirejailCase());
+  cases.push_back(MakeCase("unshare", "unshare --user --map-root-user --mount --pid --fork --net --uts --ipc",
+                           Role::kPeer, [unshare] { return TimeCommandMs(unshare); }));
+  cases.push_back(MakeCase("fork+exec", "fork+exec+wait /bin/true (floor)", Role::kFloor,
+                           [floor] { return TimeCommandMs(floor); }));
   return cases;
 }
 
@@ -424,18 +442,26 @@ absl::Status Measure(std::vector<Case>& cases, int rounds) {
 void PrintTable(const std::vector<Case>& cases) {
   double base = 0;
   for (const Case& c : cases) {
-    if (c.name.rfind("bwrap", 0) == 0 && !c.ms.empty()) base = Percentile(c.ms, 0.5);
+    if (c.label == "bwrap" && !c.ms.empty()) base = bench::Pct(c.ms, 0.5);
   }
-  std::printf("| case | p50 ms | p99 ms | p50 / bwrap |\n|---|---|---|---|\n");
+  std::printf("| case | median ms | p10 ms | p90 ms | median / bwrap |\n|---|---:|---:|---:|---:|\n");
   for (const Case& c : cases) {
     if (c.ms.empty()) {
-      std::printf("| %s | - | - | %s |\n", c.name.c_str(), c.missing.c_str());
+      std::printf("| %s | - | - | - | %s |\n", c.name.c_str(), c.missing.c_str());
       continue;
     }
-    const double p50 = Percentile(c.ms, 0.5);
-    std::printf("| %s | %.2f | %.2f | %s |\n", c.name.c_str(), p50, Percentile(c.ms, 0.99),
-                base > 0 ? absl::StrFormat("%.2fx", p50 / base).c_str() : "n/a");
+    const double median = bench::Pct(c.ms, 0.5);
+    std::printf("| %s | %.2f | %.2f | %.2f | %s |\n", c.name.c_str(), median, bench::Pct(c.ms, 0.1),
+                bench::Pct(c.ms, 0.9), base > 0 ? absl::StrFormat("%.2fx", median / base).c_str() : "n/a");
   }
+}
+
+absl::Status RecordAll(const std::vector<Case>& cases) {
+  for (const Case& c : cases) {
+    if (c.ms.empty()) continue;
+    SECUREOS_RETURN_IF_ERROR(bench::Record({"sandbox start-to-exit of /bin/true", c.label, c.name, "ms", c.role, c.ms}));
+  }
+  return absl::OkStatus();
 }
 
 void PrintFooter(int rounds, off_t bwrap_program_bytes) {
@@ -467,7 +493,7 @@ int Main(int rounds) {
     return 1;
   }
   absl::StatusOr<std::unique_ptr<SandboxdUnderTest>> sandboxd =
-      SandboxdUnderTest::Start(Runfile("sandboxd/sandboxd"));
+      SandboxdUnderTest::Start(bench::Runfile("sandboxd/sandboxd"));
   if (!sandboxd.ok()) {
     std::fprintf(stderr, "%s\n", std::string(sandboxd.status().message()).c_str());
     return 1;  // The destructor already cleaned up what Start made.
@@ -484,6 +510,10 @@ int Main(int rounds) {
   if (!measured.ok()) return 1;
   PrintTable(cases);
   PrintFooter(rounds, ::lseek(program->get(), 0, SEEK_END));
+  if (absl::Status recorded = RecordAll(cases); !recorded.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(recorded.message()).c_str());
+    return 1;
+  }
   return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/bench_support.h"
 
 ABSL_FLAG(int, rounds, 300, "Measured runs of each command (after 30 warm-up runs).");
 
@@ -57,10 +58,7 @@ double TimeOnceMs(const std::vector<std::string>& argv) {
   return absl::ToDoubleMilliseconds(absl::Now() - start);
 }
 
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * (v.size() - 1))];
-}
+using secureos::bench::Pct;
 
 std::string Abs(const std::string& rel) {
   char buf[4096];
@@ -79,15 +77,18 @@ int main(int argc, char** argv) {
   struct stat st;
   for (int i = 0; i < 2000 && stat(sock.c_str(), &st) != 0; ++i) usleep(5000);
 
+  using secureos::bench::Role;
   struct Case {
+    std::string label;
     std::string name;
+    Role role;
     std::vector<std::string> argv;
     std::vector<double> ms;
   };
   std::vector<Case> cases = {
-      {"/bin/true", {"/bin/true"}, {}},
-      {"secctl cap status (static, shipped)", {Abs("cli/secctl"), "--root", root, "cap", "status"}, {}},
-      {"secctl cap status (dynamic build)",
+      {"/bin/true", "/bin/true", Role::kFloor, {"/bin/true"}, {}},
+      {"secctl", "secctl cap status (static, shipped)", Role::kOurs, {Abs("cli/secctl"), "--root", root, "cap", "status"}, {}},
+      {"secctl, dynamic", "secctl cap status (dynamic build)", Role::kOurs,
        {Abs("bench/secctl_dynamic"), "--root", root, "cap", "status"}, {}},
   };
   for (int i = 0; i < 30; ++i) {
@@ -100,13 +101,19 @@ int main(int argc, char** argv) {
   waitpid(capd, nullptr, 0);
   if (std::system(("rm -rf " + root).c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", root.c_str());
 
-  const double base = Percentile(cases[0].ms, 0.5);
+  const double base = Pct(cases[0].ms, 0.5);
   std::printf("| command | median ms | p10 ms | p90 ms | median / /bin/true |\n");
   std::printf("|---|---|---|---|---|\n");
   for (const auto& c : cases) {
-    double med = Percentile(c.ms, 0.5);
+    double med = Pct(c.ms, 0.5);
     std::printf("| %s | %.2f | %.2f | %.2f | %.1fx |\n", c.name.c_str(), med,
-                Percentile(c.ms, 0.1), Percentile(c.ms, 0.9), med / base);
+                Pct(c.ms, 0.1), Pct(c.ms, 0.9), med / base);
+    const absl::Status recorded =
+        secureos::bench::Record({"secctl start-to-exit (one connection, Health + Version)", c.label, c.name, "ms", c.role, c.ms});
+    if (!recorded.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(recorded.message()).c_str());
+      return 1;
+    }
   }
   std::printf("\n%d rounds, alternating, after 30 warm-up rounds; capd on a Unix socket.\n",
               rounds);

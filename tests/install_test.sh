@@ -30,6 +30,7 @@ expected=(
   usr/local/libexec/secureos/monitord usr/local/libexec/secureos/sandboxd
   usr/local/libexec/secureos/svcd
   usr/local/share/bash-completion/completions/secctl
+  usr/local/share/doc/secureos/PERFORMANCE.md
   usr/local/share/doc/secureos/access.md
   usr/local/share/doc/secureos/deployment.md
   usr/local/share/doc/secureos/operator-guide.md
