@@ -1,9 +1,9 @@
 // svcd, side by side with the floor a hand-written supervisor would reach, in one run:
 //   crash-to-running-again with zero backoff: SIGKILL of the service's process until svcd's
 //     RESTARTED event reaches the client (and svcd's own EXITED -> RESTARTED time)
-//     vs  waitpid + posix_spawn of the same program by this process
-//   starting 100 level-1 services one StartService call after another
-//     vs  posix_spawn of the same 100 processes
+//     vs  waitpid + posix_spawn of the same program by this process, one of each per round
+//   starting 100 level-1 services one StartService call after another (then stopping them)
+//     vs  posix_spawn of the same 100 processes, alternating rounds
 //   svcd's resident memory with 500 definitions loaded (and with none).
 // Needs root; starts its own capd and svcd on a temporary root (/run on a tmpfs, as deployed).
 // Run: bazel run -c opt //bench:svcd_bench [-- --rounds N]
@@ -34,6 +34,7 @@
 
 ABSL_FLAG(int, rounds, 50, "Crash/restart rounds measured.");
 ABSL_FLAG(int, services, 100, "Services started for the start-up case.");
+ABSL_FLAG(int, start_rounds, 5, "Rounds of the start-up case (start all, stop all; then posix_spawn all).");
 ABSL_FLAG(int, definitions, 500, "Definitions loaded for the memory case.");
 
 extern char** environ;
@@ -199,15 +200,22 @@ absl::Time TimeOf(const cv1::Event& e) {
   return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(e.time()));
 }
 
-// Kills the service's process `rounds` times; returns {client-side kill -> RESTARTED event,
-// svcd-side EXITED -> RESTARTED} in ms.
-std::pair<std::vector<double>, std::vector<double>> CrashToRunning(Bench& b, int rounds) {
+struct CrashTimes {
+  std::vector<double> client;  // Kill -> READY event at the client.
+  std::vector<double> server;  // svcd's EXITED -> READY.
+  std::vector<double> hand;    // The floor: this process restarting the same program itself.
+};
+
+// Kills the service's process `rounds` times, each followed by one restart by hand (the
+// floor), after 5 warm-up rounds; in ms.
+CrashTimes CrashToRunning(Bench& b, int rounds) {
   b.Add("crash", true);
   b.Call(&Svcd::Stub::StartService, "crash");
   cv1::SubscribeRequest sub;  // From now on.
   grpc::ClientContext ctx;
   auto events = b.stub().Subscribe(&ctx, sub);
-  std::vector<double> client, server;
+  CrashTimes t;
+  pid_t by_hand = Spawn({"/bin/sleep", "100000"});
   for (int i = 0; i < rounds + 5; ++i) {
     const pid_t pid = b.Call(&Svcd::Stub::GetStatus, "crash").pid();
     Check(pid > 0, "the service runs");
@@ -221,29 +229,21 @@ std::pair<std::vector<double>, std::vector<double>> CrashToRunning(Bench& b, int
       if (r.event().kind() == cv1::EVENT_KIND_SERVICE_EXITED) exited = TimeOf(r.event());
       if (r.event().kind() == cv1::EVENT_KIND_SERVICE_READY) break;  // Running again.
     }
+    const double client = absl::ToDoubleMilliseconds(absl::Now() - t0);
+    const absl::Time t1 = absl::Now();
+    kill(by_hand, SIGKILL);
+    waitpid(by_hand, nullptr, 0);
+    by_hand = Spawn({"/bin/sleep", "100000"});
     if (i < 5) continue;  // Warm-up.
-    client.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
-    server.push_back(absl::ToDoubleMilliseconds(TimeOf(r.event()) - exited));
+    t.hand.push_back(absl::ToDoubleMilliseconds(absl::Now() - t1));
+    t.client.push_back(client);
+    t.server.push_back(absl::ToDoubleMilliseconds(TimeOf(r.event()) - exited));
   }
+  kill(by_hand, SIGKILL);
+  waitpid(by_hand, nullptr, 0);
   ctx.TryCancel();
   b.Call(&Svcd::Stub::StopService, "crash");
-  return {client, server};
-}
-
-// The floor: this process restarting the same program itself.
-std::vector<double> HandRestart(int rounds) {
-  std::vector<double> out;
-  pid_t pid = Spawn({"/bin/sleep", "100000"});
-  for (int i = 0; i < rounds + 5; ++i) {
-    const absl::Time t0 = absl::Now();
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    pid = Spawn({"/bin/sleep", "100000"});
-    if (i >= 5) out.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  return out;
+  return t;
 }
 
 }  // namespace
@@ -253,25 +253,37 @@ int main(int argc, char** argv) {
   const int rounds = absl::GetFlag(FLAGS_rounds);
   const int services = absl::GetFlag(FLAGS_services);
   const int definitions = absl::GetFlag(FLAGS_definitions);
+  const int start_rounds = absl::GetFlag(FLAGS_start_rounds);
+  if (rounds < 1 || start_rounds < 1) {
+    std::fprintf(stderr, "--rounds and --start_rounds: at least 1\n");
+    return 1;
+  }
   Bench b;
   b.StartSvcd();
   absl::SleepFor(absl::Milliseconds(300));
   const uint64_t rss_empty = RssKiB(b.svcd());
 
-  auto [client, server] = CrashToRunning(b, rounds);
-  const std::vector<double> hand = HandRestart(rounds);
+  const CrashTimes crash_times = CrashToRunning(b, rounds);
+  const std::vector<double>& client = crash_times.client;
+  const std::vector<double>& server = crash_times.server;
+  const std::vector<double>& hand = crash_times.hand;
 
+  // Starting `services` services, then the same processes by posix_spawn, alternating.
   for (int i = 0; i < services; ++i) b.Add(absl::StrCat("s", i), false);
-  absl::Time t0 = absl::Now();
-  for (int i = 0; i < services; ++i) b.Call(&Svcd::Stub::StartService, absl::StrCat("s", i));
-  const double start_ms = absl::ToDoubleMilliseconds(absl::Now() - t0);
-  t0 = absl::Now();
-  std::vector<pid_t> pids;
-  for (int i = 0; i < services; ++i) pids.push_back(Spawn({"/bin/sleep", "100000"}));
-  const double spawn_ms = absl::ToDoubleMilliseconds(absl::Now() - t0);
-  for (pid_t p : pids) {
-    kill(p, SIGKILL);
-    waitpid(p, nullptr, 0);
+  std::vector<double> start_ms, spawn_ms;
+  for (int r = 0; r < start_rounds; ++r) {
+    absl::Time t0 = absl::Now();
+    for (int i = 0; i < services; ++i) b.Call(&Svcd::Stub::StartService, absl::StrCat("s", i));
+    start_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+    for (int i = 0; i < services; ++i) b.Call(&Svcd::Stub::StopService, absl::StrCat("s", i));
+    t0 = absl::Now();
+    std::vector<pid_t> pids;
+    for (int i = 0; i < services; ++i) pids.push_back(Spawn({"/bin/sleep", "100000"}));
+    spawn_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+    for (pid_t p : pids) {
+      kill(p, SIGKILL);
+      waitpid(p, nullptr, 0);
+    }
   }
   b.StopSvcd(true);
 
@@ -297,21 +309,22 @@ int main(int argc, char** argv) {
               Pct(client, 0.5), Pct(client, 0.9), Pct(hand, 0.5), Pct(hand, 0.9));
   std::printf("| svcd's own EXITED -> READY (backoff 0), median / p90 | %.2f / %.2f ms | |\n", Pct(server, 0.5),
               Pct(server, 0.9));
-  std::printf("| start %d services (StartService each, until running) | %.0f ms (%.2f ms each) | posix_spawn %.1f ms |\n",
-              services, start_ms, start_ms / services, spawn_ms);
+  std::printf("| start %d services (StartService each, until running), median of %d | %.0f ms (%.2f ms each) | "
+              "posix_spawn %.1f ms |\n",
+              services, start_rounds, Pct(start_ms, 0.5), Pct(start_ms, 0.5) / services, Pct(spawn_ms, 0.5));
   std::printf("| svcd RSS, no definitions / %d loaded (%d listed) | %.1f MiB / %.1f MiB | |\n", definitions,
               all.services_size(), rss_empty / 1024.0, rss_full / 1024.0);
 
   using secureos::bench::Role;
   const std::string crash = "svcd crash to running again (SIGKILL, restart backoff 0)";
-  const std::string start = absl::StrCat("start ", services, " level-1 services, one call each (one run)");
+  const std::string start = absl::StrCat("start ", services, " level-1 services, one call each");
   const std::string memory = "svcd resident memory";
   for (const secureos::bench::Result& r : std::vector<secureos::bench::Result>{
            {crash, "svcd", "kill to RESTARTED/READY at the client", "ms", Role::kOurs, client},
            {crash, "svcd, own", "svcd's own EXITED -> READY", "ms", Role::kOurs, server},
            {crash, "waitpid+posix_spawn", "waitpid + posix_spawn by this process (floor)", "ms", Role::kFloor, hand},
-           {start, "svcd", "StartService each, until running", "ms", Role::kOurs, {start_ms}},
-           {start, "posix_spawn", "posix_spawn of the same processes (floor)", "ms", Role::kFloor, {spawn_ms}},
+           {start, "svcd", "StartService each, until running", "ms", Role::kOurs, start_ms},
+           {start, "posix_spawn", "posix_spawn of the same processes (floor)", "ms", Role::kFloor, spawn_ms},
            {memory, "none", "no definitions", "MiB", Role::kOurs, {rss_empty / 1024.0}},
            {memory, absl::StrCat(definitions), absl::StrCat(definitions, " definitions loaded"), "MiB", Role::kOurs, {rss_full / 1024.0}},
        }) {
