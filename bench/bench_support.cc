@@ -15,11 +15,10 @@
 #include <filesystem>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "bench/bench_table.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_table.h"
 #include "common/atomic_file.h"
 #include "common/fd.h"
 #include "common/status.h"

@@ -10,11 +10,9 @@
 // deployed) and removes it, and their cgroups, at the end.
 // Run: bazel run -c opt //bench:health_bench [-- --rounds N]
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,15 +21,12 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/bench_support.h"
 #include "common/fd.h"
+#include "common/proc_usage.h"
 #include "common/status.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/capd.grpc.pb.h"
@@ -148,28 +143,6 @@ absl::Status Measure(std::vector<Case>& cases, int rounds) {
   return absl::OkStatus();
 }
 
-// VmRSS in MiB, and the number of open fds, of `pid`.
-absl::StatusOr<std::pair<double, double>> Idle(pid_t pid) {
-  SECUREOS_ASSIGN_OR_RETURN(std::string status, ReadFile(absl::StrCat("/proc/", pid, "/status")));
-  double kib = -1;
-  for (absl::string_view line : absl::StrSplit(status, '\n')) {
-    if (absl::ConsumePrefix(&line, "VmRSS:")) {
-      line = absl::StripAsciiWhitespace(line);
-      (void)absl::ConsumeSuffix(&line, " kB");
-      if (!absl::SimpleAtod(line, &kib)) return absl::InternalError("VmRSS: " + std::string(line));
-    }
-  }
-  if (kib < 0) return absl::InternalError(absl::StrCat("no VmRSS for pid ", pid));
-  std::error_code ec;
-  double fds = 0;
-  for (auto it = std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/fd"), ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    ++fds;
-  }
-  if (ec) return absl::InternalError(absl::StrCat("/proc/", pid, "/fd: ", ec.message()));
-  return std::make_pair(kib / 1024, fds);
-}
-
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "health_bench: %s\n", std::string(s.message()).c_str());
   return 1;
@@ -208,7 +181,10 @@ int Main(int rounds) {
   if (absl::Status m = Measure(cases, rounds); !m.ok()) return Fail(m);
 
   std::printf("| case | median us | p10 us | p90 us | median / empty gRPC |\n|---|---:|---:|---:|---:|\n");
-  const double empty_median = Pct(cases[5].us, 0.5);
+  double empty_median = 0;
+  for (const Case& c : cases) {
+    if (c.label == "empty gRPC") empty_median = Pct(c.us, 0.5);
+  }
   for (const Case& c : cases) {
     std::printf("| %s | %.1f | %.1f | %.1f | %.2fx |\n", c.name.c_str(), Pct(c.us, 0.5), Pct(c.us, 0.1),
                 Pct(c.us, 0.9), Pct(c.us, 0.5) / empty_median);
@@ -219,11 +195,14 @@ int Main(int rounds) {
   absl::SleepFor(absl::Seconds(2));
   std::printf("| daemon (idle, default config) | resident MiB | open fds |\n|---|---:|---:|\n");
   for (const std::string& d : daemons) {
-    absl::StatusOr<std::pair<double, double>> idle = Idle(s.Pid(d));
-    if (!idle.ok()) return Fail(idle.status());
-    std::printf("| %s | %.1f | %.0f |\n", d.c_str(), idle->first, idle->second);
-    for (absl::Status r : {Record({"idle resident memory", d, d, "MiB", Role::kOurs, {idle->first}}),
-                           Record({"idle open fds", d, d, "fds", Role::kOurs, {idle->second}})}) {
+    absl::StatusOr<int64_t> kib = ReadResidentKib(s.Pid(d));
+    if (!kib.ok()) return Fail(kib.status());
+    absl::StatusOr<int> fds = CountOpenFds(s.Pid(d));
+    if (!fds.ok()) return Fail(fds.status());
+    const double mib = static_cast<double>(*kib) / 1024;
+    std::printf("| %s | %.1f | %d |\n", d.c_str(), mib, *fds);
+    for (absl::Status r : {Record({"idle resident memory", d, d, "MiB", Role::kOurs, {mib}}),
+                           Record({"idle open fds", d, d, "fds", Role::kOurs, {static_cast<double>(*fds)}})}) {
       if (!r.ok()) return Fail(r);
     }
   }

@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bench/bench_support.h"
+#include "common/proc_usage.h"
 #include "google/protobuf/util/time_util.h"
 #include "proto/svcd.grpc.pb.h"
 
@@ -73,13 +74,10 @@ std::string Runfile(const std::string& rel) {
   return path;
 }
 
-uint64_t RssKiB(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
-  }
-  return 0;
+int64_t RssKiB(pid_t pid) {
+  absl::StatusOr<int64_t> kib = secureos::ReadResidentKib(pid);
+  Check(kib.ok(), "svcd's resident memory: " + std::string(kib.status().message()));
+  return *kib;
 }
 
 class Bench {
@@ -261,7 +259,7 @@ int main(int argc, char** argv) {
   Bench b;
   b.StartSvcd();
   absl::SleepFor(absl::Milliseconds(300));
-  const uint64_t rss_empty = RssKiB(b.svcd());
+  const int64_t rss_empty = RssKiB(b.svcd());
 
   const CrashTimes crash_times = CrashToRunning(b, rounds);
   const std::vector<double>& client = crash_times.client;
@@ -301,7 +299,7 @@ int main(int argc, char** argv) {
     grpc::ClientContext ctx;
     Check(b.stub().ListServices(&ctx, {}, &all).ok(), "list");
   }
-  const uint64_t rss_full = RssKiB(b.svcd());
+  const int64_t rss_full = RssKiB(b.svcd());
 
   std::printf("| case | svcd | floor (this process, no daemon) |\n|---|---|---|\n");
   std::printf("| crash -> running again, kill to RESTARTED/READY at the client, median / p90 | %.2f / %.2f ms | "

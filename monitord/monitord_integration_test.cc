@@ -342,17 +342,6 @@ TEST_F(MonitordTest, AFullDiskRunsTheFailureActionAlertsAndStopsRequiredAuditUnt
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
-int64_t RssKiB(pid_t pid) {
-  for (absl::string_view line : absl::StrSplit(test::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
-    if (absl::ConsumePrefix(&line, "VmRSS:")) {
-      int64_t kib = 0;
-      (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(absl::StripAsciiWhitespace(line), "kB")), &kib);
-      return kib;
-    }
-  }
-  return 0;
-}
-
 TEST_F(MonitordTest, AStoppedMonitordSlowsNobodyAndItsGapIsRecordedWithTheCount) {
   WaitConnected();
   auto p99 = [&](int n) {
@@ -370,13 +359,13 @@ TEST_F(MonitordTest, AStoppedMonitordSlowsNobodyAndItsGapIsRecordedWithTheCount)
   // 256 MiB, so growth alone says nothing there: 82 -> 500 MiB over 5000 live calls, where
   // the default build goes 20 -> 23).
   const double before = p99(200);
-  const int64_t rss_start = RssKiB(capd_->pid());
+  const int64_t rss_start = test::ResidentKib(capd_->pid());
   (void)p99(5000);
-  const int64_t rss_live = RssKiB(capd_->pid());
+  const int64_t rss_live = test::ResidentKib(capd_->pid());
   ASSERT_TRUE(monitord_->Signal(SIGSTOP));
   // More than capd's ring holds (4096): monitord will have missed some.
   const double stopped = p99(5000);
-  const int64_t rss_stopped = RssKiB(capd_->pid());
+  const int64_t rss_stopped = test::ResidentKib(capd_->pid());
   ASSERT_TRUE(monitord_->Signal(SIGCONT));
   std::cerr << "capd RSS: " << rss_start << " KiB at the start, " << rss_live << " after 5000 calls read, "
             << rss_stopped << " after 5000 more unread\n";

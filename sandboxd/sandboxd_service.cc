@@ -131,10 +131,7 @@ grpc::Status SandboxdService::Run(grpc::ServerContext* ctx, const v1::RunRequest
 grpc::Status SandboxdService::Exec(grpc::ServerContext* ctx, const v1::ExecRequest* request,
                                    grpc::ServerWriter<v1::RunEvent>* writer) {
   SECUREOS_ASSIGN_OR_RETURN_GRPC(Caller caller, core()->Authorize(ctx));
-  if (request->id().empty()) return ToGrpcStatus(absl::InvalidArgumentError("id: required"));
-  if (request->argv().empty()) {
-    return ToGrpcStatus(absl::InvalidArgumentError("argv: required: at least the program to run"));
-  }
+  if (absl::Status s = CheckExecRequest(*request); !s.ok()) return ToGrpcStatus(s);
   SECUREOS_ASSIGN_OR_RETURN_GRPC(v1::WorkloadInfo target, workloads_->Status(request->id()));
   if (target.state() != v1::WORKLOAD_STATE_RUNNING) {
     return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat("workload ", request->id(), " is not running")));

@@ -328,9 +328,15 @@ absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& request,
   return plan;
 }
 
+absl::Status CheckExecRequest(const v1::ExecRequest& request) {
+  if (request.id().empty()) return absl::InvalidArgumentError("id: required");
+  if (request.argv().empty()) return absl::InvalidArgumentError("argv: required: at least the program to run");
+  return absl::OkStatus();
+}
+
 absl::StatusOr<WorkloadPlan> BuildExecPlan(const v1::SandboxSpec& target, const v1::ExecRequest& request,
                                            const PlanContext& context) {
-  if (request.argv().empty()) return absl::InvalidArgumentError("argv: required");
+  SECUREOS_RETURN_IF_ERROR(CheckExecRequest(request));
   v1::SandboxSpec spec = target;
   spec.mutable_argv()->CopyFrom(request.argv());
   if (!request.env().empty()) spec.mutable_env()->CopyFrom(request.env());

@@ -67,6 +67,11 @@ absl::StatusOr<WorkloadPlan> BuildWorkloadPlan(const v1::SandboxSpec& spec,
                                                const OutputRequest& output,
                                                const PlanContext& context, bool one_shot);
 
+// What an ExecRequest must hold whatever workload it names (`id`, `argv`): checked before
+// the workload is looked up, so that a request lacking them is INVALID_ARGUMENT naming the
+// field, not NOT_FOUND.
+absl::Status CheckExecRequest(const v1::ExecRequest& request);
+
 // An exec into a running workload whose validated spec is `target`: argv, env and cwd from
 // `request` (env and cwd default to the workload's), everything else the workload's, checked
 // again as BuildWorkloadPlan checks it; one-shot, output streamed, no wall-clock limit of its

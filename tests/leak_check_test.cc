@@ -7,7 +7,6 @@
 // (measured over 60,000 more calls with them small: 0 to 320 KiB per 10,000 calls, sandboxd
 // flat after 40,000, none growing faster over time). Under AddressSanitizer, whose quarantine holds freed memory on purpose, only
 // descriptors are compared. Needs root (tagged local).
-#include <dirent.h>
 
 #include <algorithm>
 #include <iostream>
@@ -20,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/proc_usage.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/raw_rpc.h"
@@ -27,15 +27,6 @@
 
 namespace secureos {
 namespace {
-
-int OpenFds(pid_t pid) {
-  int n = 0;
-  if (DIR* d = ::opendir(absl::StrCat("/proc/", pid, "/fd").c_str())) {
-    while (dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
-    ::closedir(d);
-  }
-  return n;
-}
 
 struct Usage {
   int fds_min;
@@ -81,7 +72,7 @@ class LeakCheckTest : public test::SuiteTest {
     for (int sample = 0; sample < 5; ++sample) {
       absl::SleepFor(absl::Milliseconds(100));
       for (const char* daemon : test::kDaemons) {
-        const int fds = OpenFds(suite_->Pid(daemon));
+        const int fds = CountOpenFds(suite_->Pid(daemon)).value_or(-1);
         auto [it, first] = out.emplace(daemon, Usage{fds, fds, test::ResidentKib(suite_->Pid(daemon))});
         if (!first) {
           it->second.fds_min = std::min(it->second.fds_min, fds);

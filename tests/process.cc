@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/proc_usage.h"
 
 extern char** environ;
 
@@ -252,14 +253,7 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return ss.str();
 }
 
-int64_t ResidentKib(pid_t pid) {
-  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
-    if (!absl::ConsumePrefix(&line, "VmRSS:")) continue;
-    int64_t kib = 0;
-    if (absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"), &kib)) return kib;
-  }
-  return -1;
-}
+int64_t ResidentKib(pid_t pid) { return ReadResidentKib(pid).value_or(-1); }
 
 std::string Runfile(const std::string& rel) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
